@@ -1,0 +1,46 @@
+# Two set-up commands: `make lab` and `make test`. Both create .venv and install on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+TOY    := data/toycity
+
+.PHONY: help install test lab demo bench toy clean
+
+help:
+	@echo "make lab    - install into .venv, generate ToyCity, start JupyterLab on notebooks/"
+	@echo "make test   - install into .venv and run the whole test suite (what CI runs)"
+	@echo "make demo   - train the 'cpu' profile on ToyCity end to end and print per-class IoU"
+	@echo "make bench  - run the benchmark scripts in benchmarks/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the dependency list changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[notebooks,test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(TOY)/manifest.json: | $(STAMP)
+	$(BIN)/ccdistill data toy --root $(TOY)
+
+toy: $(TOY)/manifest.json
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests notebooks --nbval-lax --durations=15
+
+lab: $(STAMP) $(TOY)/manifest.json
+	$(BIN)/jupyter lab notebooks/
+
+demo: $(STAMP) $(TOY)/manifest.json
+	$(BIN)/ccdistill train --config configs/toycity.yaml profile=cpu variant=full data.root=$(TOY) output=runs/demo
+	$(BIN)/ccdistill eval --checkpoint runs/demo/deploy.pt --config configs/toycity.yaml data.root=$(TOY) split=test
+
+bench: $(STAMP)
+	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,28 @@
+"""Error types whose messages are written for the user: what was given, what was expected,
+what to do. The command line prints them without a traceback."""
+
+from __future__ import annotations
+
+
+class CCDistillError(Exception):
+    """Base of every error the package raises on purpose."""
+
+
+class InputError(CCDistillError, ValueError):
+    """A function argument or tensor has the wrong value, shape or type."""
+
+
+class DataError(CCDistillError):
+    """A dataset file or folder is missing, empty, corrupt or inconsistent."""
+
+
+class ConfigError(CCDistillError, ValueError):
+    """A configuration key or value is unknown or invalid."""
+
+
+class CheckpointError(CCDistillError):
+    """A checkpoint cannot be read or does not fit the model it is loaded into."""
+
+
+class WeightsUnavailableError(CCDistillError, RuntimeError):
+    """Pretrained weights were asked for but can be neither downloaded nor read from disk."""
