@@ -1,3 +1,183 @@
-"""placeholder"""
-def register(subparsers):
-    pass
+"""`ccdistill bench`: what CCDistill costs, measured.
+
+- inference: the deployed model (M_n alone) against a freshly built bare segmenter of the same
+  architecture: warm-up, device synchronisation, batch 1 at a stated resolution;
+- training step: `full` against `seg_night` on the same four-stream batch;
+- distillation overhead: projection head + CDC + JS + CDS (forward and backward) against the
+  segmenters' own forward and backward on the same batch.
+
+Timings alternate between the two sides so drifting machine load hits both alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from typing import Callable
+
+import torch
+
+from ccdistill.config import Config, ModelConfig
+from ccdistill.losses import DistillationOptions, LossWeights, ccdistill_loss
+from ccdistill.losses import cdc_loss, cds_loss, js_loss, segmentation_loss
+from ccdistill.models import CCDistillModel, build_segmenter
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def paired_timings(first: Callable[[], object], second: Callable[[], object], device: torch.device,
+                   repeats: int = 10, warmup: int = 2) -> tuple[float, float]:
+    """Median seconds of `first` and `second`, run alternately after a warm-up."""
+    for _ in range(warmup):
+        first(); second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeats):
+        for fn, bucket in ((first, times[0]), (second, times[1])):
+            _sync(device)
+            start = time.perf_counter()
+            fn()
+            _sync(device)
+            bucket.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
+
+
+def parameter_count(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def inference_benchmark(arch: str, size: tuple[int, int], device: torch.device, repeats: int = 10) -> dict:
+    """Deployed CCDistill model vs the bare segmenter, batch 1 at `size` (H, W)."""
+    deployed = CCDistillModel(arch, weights=None).deploy().to(device).eval()
+    bare = build_segmenter(arch, weights=None).to(device).eval()
+    x = torch.randn(1, 3, *size, device=device)
+    with torch.inference_mode():
+        t_deployed, t_bare = paired_timings(lambda: deployed(x), lambda: bare(x), device, repeats)
+    return {"arch": arch, "size": size, "deployed_ms": 1e3 * t_deployed, "bare_ms": 1e3 * t_bare,
+            "ratio": t_deployed / t_bare, "images_per_s": 1.0 / t_deployed,
+            "deployed_params": parameter_count(deployed), "bare_params": parameter_count(bare)}
+
+
+def _four_stream_batch(batch: int, size: tuple[int, int], num_classes: int, device: torch.device) -> dict:
+    images = {s: torch.randn(batch, 3, *size, device=device) for s in ("S_d", "S_n", "T_d", "T_n")}
+    label = torch.randint(0, num_classes, (batch, *size), device=device)
+    return {"images": images, "label": label}
+
+
+def training_step_benchmark(arch: str, size: tuple[int, int], device: torch.device, batch: int = 2,
+                            repeats: int = 5) -> dict:
+    """One optimiser step of `full` vs `seg_night` (same batch, same architecture)."""
+    from ccdistill.config import VARIANTS, load_config
+    from ccdistill.train import StreamForward, StreamPlan
+
+    data = _four_stream_batch(batch, size, 19, device)
+
+    def make_step(variant: str) -> Callable[[], None]:
+        config = load_config(overrides={"variant": variant, "model.arch": arch, "model.weights": "none"})
+        model = CCDistillModel(arch, weights=None).to(device).train()
+        forward = StreamForward(model, StreamPlan.for_config(config))
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+
+        def step() -> None:
+            optimizer.zero_grad(set_to_none=True)
+            outputs, embeddings = forward({s: data["images"][s] for s in forward.plan.streams})
+            terms = ccdistill_loss(outputs, embeddings, data["label"], config.loss, config.distill,
+                                   iteration=10**6, max_iterations=10**6 + 1)
+            terms["total"].backward()
+            optimizer.step()
+        return step
+
+    assert "full" in VARIANTS and "seg_night" in VARIANTS
+    t_full, t_seg = paired_timings(make_step("full"), make_step("seg_night"), device, repeats, warmup=1)
+    return {"arch": arch, "size": size, "full_s": t_full, "seg_night_s": t_seg, "ratio": t_full / t_seg}
+
+
+def distillation_overhead_benchmark(arch: str, size: tuple[int, int], device: torch.device, batch: int = 2,
+                                    repeats: int = 5) -> dict:
+    """(projection head + CDC + JS + CDS, forward and backward) / (segmenters' forward and
+    backward with the two supervised losses), on the same four-stream batch."""
+    model = CCDistillModel(arch, weights=None).to(device).train()
+    data = _four_stream_batch(batch, size, model.segmenter_night.num_classes, device)
+    options, weights = DistillationOptions(), LossWeights()
+    features: dict[str, torch.Tensor] = {}
+
+    def segmenters() -> None:
+        model.zero_grad(set_to_none=True)
+        total = 0.0
+        for stream, image in data["images"].items():
+            out = (model.forward_day if stream in ("S_d", "T_d") else model.forward_night)(image)
+            features[stream] = out.features.detach()
+            total = total + segmentation_loss(out.logits, data["label"])
+        total.backward()
+
+    def distillation() -> None:
+        f = {s: v.requires_grad_(True) for s, v in features.items()}
+        e = {s: model.embed(v) for s, v in f.items()}
+        loss = (weights.cdc * cdc_loss(e["S_d"], e["S_n"], e["T_d"], e["T_n"], granularity=options.granularity)
+                + weights.js * js_loss(e["S_d"], e["S_n"], e["T_d"], e["T_n"], tau=options.tau)
+                + weights.cds * cds_loss(f["S_d"], f["S_n"], f["T_d"], f["T_n"], mode=options.style_mode))
+        loss.backward()
+
+    segmenters()
+    t_distill, t_seg = paired_timings(distillation, segmenters, device, repeats, warmup=1)
+    return {"arch": arch, "size": size, "distillation_s": t_distill, "segmenters_s": t_seg,
+            "ratio": t_distill / t_seg}
+
+
+CPU_ARCH, PAPER_ARCH = "mobilenetv3_lraspp", "deeplabv2_resnet101"
+
+
+def run_benchmarks(archs: list[tuple[str, tuple[int, int]]], device: torch.device, repeats: int,
+                   which: tuple[str, ...] = ("inference", "step")) -> list[str]:
+    lines = []
+    for arch, size in archs:
+        res = f"{size[0]}x{size[1]}"
+        if "inference" in which:
+            r = inference_benchmark(arch, size, device, repeats)
+            lines.append(f"inference  {arch:<22} {res:>9}  deployed {r['deployed_ms']:8.1f} ms  bare "
+                         f"{r['bare_ms']:8.1f} ms  ratio {r['ratio']:.3f} (goal 1.00±0.03)  params "
+                         f"{r['deployed_params']:,} vs {r['bare_params']:,} ({'equal' if r['deployed_params'] == r['bare_params'] else 'DIFFERENT'})")
+        if "step" in which:
+            r = training_step_benchmark(arch, size, device, repeats=max(2, repeats // 2))
+            lines.append(f"train step {arch:<22} {res:>9}  full {r['full_s']:7.3f} s  seg_night "
+                         f"{r['seg_night_s']:7.3f} s  ratio {r['ratio']:.3f} (goal <= 1.15)")
+        if "overhead" in which:
+            r = distillation_overhead_benchmark(arch, size, device, repeats=max(2, repeats // 2))
+            lines.append(f"distill    {arch:<22} {res:>9}  head+CDC+JS+CDS {r['distillation_s']:7.3f} s  "
+                         f"segmenters {r['segmenters_s']:7.3f} s  ratio {r['ratio']:.3f} (goal <= 0.10)")
+        for line in lines[-len(which):]:
+            print(line, flush=True)
+    return lines
+
+
+def _size(text: str) -> tuple[int, int]:
+    height, width = text.lower().split("x")
+    return int(height), int(width)
+
+
+def _command(args: argparse.Namespace) -> int:
+    from ccdistill.distributed import resolve_device
+
+    device = resolve_device(args.device)
+    torch.manual_seed(0)
+    archs = [(CPU_ARCH, _size(args.cpu_size))]
+    if not args.skip_paper:
+        archs.append((PAPER_ARCH, _size(args.paper_size)))
+    print(f"device {device}, {torch.get_num_threads()} CPU threads, batch 1 inference, batch 2 per stream training")
+    run_benchmarks(archs, device, args.repeats, tuple(args.which))
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("bench", help="inference and training-step cost of CCDistill vs plain segmenters")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--cpu-size", default="256x512", help="resolution for the CPU architecture")
+    parser.add_argument("--paper-size", default="512x512", help="resolution for DeepLab-v2 ResNet-101")
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--skip-paper", action="store_true", help="skip DeepLab-v2 R101 (slow on CPU)")
+    parser.add_argument("--which", nargs="+", default=["inference", "step"],
+                        choices=["inference", "step", "overhead"])
+    parser.set_defaults(func=_command)

@@ -1,11 +1,25 @@
-"""Configuration dataclasses (filled in further by the training engine).
+"""Configuration: dataclasses, YAML files in configs/, profiles, variants, command-line overrides.
 
-`DataConfig` is what `ccdistill.data.build_datasets` reads.
+A run's configuration is composed in this order, later winning:
+dataclass defaults <- YAML file <- profile (configs/profiles/<name>.yaml) <- variant <- `key=value`
+overrides. Every key is checked; an unknown one fails with the closest valid key.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+import difflib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ccdistill.errors import ConfigError
+from ccdistill.losses.total import DistillationOptions, LossWeights
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 
 
 @dataclass
@@ -28,3 +42,252 @@ class DataConfig:
     eval_split: str = "val"  # val | test
     eval_size: tuple[int, int] | None = None  # (H, W) the network sees at evaluation; None = native
     num_workers: int = 2
+
+
+@dataclass
+class ModelConfig:
+    """The two segmenters M_d, M_n and the projection head (SPEC 4.1, 4.2)."""
+
+    arch: str = "deeplabv2_resnet101"
+    num_classes: int = 19
+    weights: str | None = "imagenet"  # None | imagenet | path to a backbone state dict
+    init_checkpoint: str = ""  # source-trained segmenter to warm-start M_d and M_n from
+    share_weights: bool = False  # ablation: M_d is M_n
+    projection: bool = True  # ablation no_proj: False
+    embedding_dim: int = 128
+    freeze_bn: bool = False  # BatchNorm in eval mode while training (small per-GPU batches)
+
+
+@dataclass
+class OptimConfig:
+    """SGD with poly decay, DANNet's settings (SPEC 4.7)."""
+
+    lr: float = 2.5e-4
+    head_lr_mult: float = 10.0  # projection head learns 10x faster
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    poly_power: float = 0.9
+
+
+@dataclass
+class TrainConfig:
+    """The loop: length, batch, precision, checkpoints, logging, seeds."""
+
+    max_iterations: int = 50_000
+    batch_size: int = 2  # per stream and per process
+    grad_accum: int = 1  # micro-batches per optimiser step
+    amp: str = "auto"  # auto (bf16 if supported else fp16, CUDA only) | bf16 | fp16 | off
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    checkpoint_every: int = 1000
+    keep_last: int = 3
+    val_every: int = 5000  # 0 = never
+    val_max_images: int | None = None
+    log_every: int = 10
+    seed: int = 0
+    deterministic: bool = False
+    progress: bool = True
+
+
+@dataclass
+class Config:
+    """A whole run. `variant` selects a SPEC 4.6 baseline or ablation by one key."""
+
+    variant: str = "full"
+    profile: str = ""
+    output: str = "runs/ccdistill"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    loss: LossWeights = field(default_factory=LossWeights)
+    distill: DistillationOptions = field(default_factory=DistillationOptions)
+
+
+# Each variant is a set of overrides on top of `full` (SPEC 4.6): switching terms off gives the
+# baselines; the ablations change one component of CCDistill.
+_NO_DISTILLATION = {"loss.cdc": 0.0, "loss.js": 0.0, "loss.cds": 0.0}
+VARIANTS: dict[str, dict[str, Any]] = {
+    "source_only": {"loss.seg_night": 0.0, "loss.pseudo": 0.0, **_NO_DISTILLATION},
+    "seg_night": {"loss.pseudo": 0.0, **_NO_DISTILLATION},
+    "pseudo": dict(_NO_DISTILLATION),
+    "cdc": {"loss.cds": 0.0},
+    "cds": {"loss.cdc": 0.0, "loss.js": 0.0},
+    "full": {},
+    "oracle": {"loss.pseudo": 0.0, "loss.oracle": 1.0, **_NO_DISTILLATION},
+    "no_js": {"loss.js": 0.0},
+    "no_proj": {"model.projection": False},
+    "share_weights": {"model.share_weights": True},
+}
+# Which segmenter is deployed: only source_only deploys the day network M_d.
+DEPLOYED_STREAM = {name: ("day" if name == "source_only" else "night") for name in VARIANTS}
+
+
+def _closest(key: str, candidates: list[str]) -> str:
+    match = difflib.get_close_matches(key, candidates, n=1, cutoff=0.5)
+    return f" Did you mean '{match[0]}'?" if match else ""
+
+
+def valid_keys(config: Any = None, prefix: str = "") -> list[str]:
+    """Every dotted key of a Config, e.g. 'train.max_iterations'."""
+    config = config if config is not None else Config()
+    keys = []
+    for item in dataclasses.fields(config):
+        value = getattr(config, item.name)
+        if dataclasses.is_dataclass(value):
+            keys += valid_keys(value, f"{prefix}{item.name}.")
+        else:
+            keys.append(f"{prefix}{item.name}")
+    return keys
+
+
+def _coerce(key: str, value: Any, annotation: Any) -> Any:
+    """Turn a YAML value or a command-line string into the field's declared type."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if isinstance(value, str) and value.lower() in {"none", "null"} and type(None) in args:
+        return None
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        inner = [a for a in args if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(key, value, inner[0])
+    try:
+        if origin is tuple:
+            items = value
+            if isinstance(value, str):
+                items = [v for v in value.strip("()[] ").replace("x", ",").split(",") if v.strip()]
+            items = list(items)
+            if len(items) != len(args):
+                raise ValueError(f"expected {len(args)} values")
+            return tuple(_coerce(key, v, a) for a, v in zip(args, items))
+        if annotation is bool:
+            if isinstance(value, bool):
+                return value
+            if str(value).lower() in {"true", "1", "yes", "on"}:
+                return True
+            if str(value).lower() in {"false", "0", "no", "off"}:
+                return False
+            raise ValueError("expected true or false")
+        if annotation is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError("expected an integer")
+            return int(float(value)) if isinstance(value, str) and "e" in value.lower() else int(value)
+        if annotation is float:
+            return float(value)
+        if annotation is str:
+            return "" if value is None else str(value)
+    except (TypeError, ValueError) as error:
+        raise ConfigError(
+            f"config key '{key}' got {value!r}, which is not a valid {_type_name(annotation)} "
+            f"({error}); e.g. {key}={_example(annotation)}"
+        ) from None
+    return value
+
+
+def _type_name(annotation: Any) -> str:
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _example(annotation: Any) -> str:
+    if typing.get_origin(annotation) is tuple:
+        return ",".join("256" if a is int else "0.5" for a in typing.get_args(annotation))
+    return {bool: "true", int: "10", float: "0.5", str: "name"}.get(annotation, "value")
+
+
+def _set(config: Config, key: str, value: Any) -> None:
+    keys = valid_keys(config)
+    if key not in keys:
+        raise ConfigError(f"unknown config key '{key}'.{_closest(key, keys)} "
+                          f"Valid keys: {', '.join(sorted(keys))}")
+    *parents, name = key.split(".")
+    target = config
+    for parent in parents:
+        target = getattr(target, parent)
+    hints = typing.get_type_hints(type(target))
+    setattr(target, name, _coerce(key, value, hints[name]))
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    """Read a config YAML file into flat dotted keys."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; the shipped configs are in "
+                          f"{CONFIG_DIR} (e.g. configs/toycity.yaml)")
+    try:
+        tree = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"config file {path} is not valid YAML: {error}") from None
+    if not isinstance(tree, dict):
+        raise ConfigError(f"config file {path} must hold a mapping of keys, got {type(tree).__name__}")
+    return _flatten(tree)
+
+
+def parse_overrides(overrides: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """['train.max_iterations=20', 'variant=cdc'] -> {'train.max_iterations': '20', ...}."""
+    parsed = {}
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override '{item}' is not of the form key=value "
+                              f"(e.g. train.max_iterations=100)")
+        key, value = item.split("=", 1)
+        parsed[key.strip()] = value.strip()
+    return parsed
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | dict[str, Any] = ()) -> Config:
+    """Compose a Config: defaults <- YAML <- profile <- variant <- overrides."""
+    file_values = read_yaml(path) if path else {}
+    override_values = dict(overrides) if isinstance(overrides, dict) else parse_overrides(overrides)
+    profile = str(override_values.get("profile", file_values.get("profile", "")) or "")
+    variant = str(override_values.get("variant", file_values.get("variant", "full")))
+    if variant not in VARIANTS:
+        raise ConfigError(f"unknown variant '{variant}'.{_closest(variant, list(VARIANTS))} "
+                          f"Valid variants: {', '.join(VARIANTS)}")
+    profile_values = read_yaml(CONFIG_DIR / "profiles" / f"{profile}.yaml") if profile else {}
+    config = Config()
+    for layer in (file_values, profile_values, VARIANTS[variant], override_values):
+        for key, value in layer.items():
+            _set(config, key, value)
+    config.profile, config.variant = profile, variant
+    validate_config(config)
+    return config
+
+
+def validate_config(config: Config) -> None:
+    """Value checks that types alone cannot express."""
+    train = config.train
+    for key, value, low in (("train.max_iterations", train.max_iterations, 1),
+                            ("train.batch_size", train.batch_size, 1),
+                            ("train.grad_accum", train.grad_accum, 1),
+                            ("train.checkpoint_every", train.checkpoint_every, 1),
+                            ("train.keep_last", train.keep_last, 1)):
+        if value < low:
+            raise ConfigError(f"config key '{key}' must be at least {low}, got {value}")
+    if train.amp not in {"auto", "bf16", "fp16", "off"}:
+        raise ConfigError(f"config key 'train.amp' must be auto, bf16, fp16 or off, got '{train.amp}'")
+    if config.optim.lr <= 0:
+        raise ConfigError(f"config key 'optim.lr' must be positive, got {config.optim.lr}")
+
+
+def config_to_dict(config: Config) -> dict[str, Any]:
+    """Plain nested dict (tuples as lists) for YAML dumps and checkpoint metadata."""
+    def plain(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return list(value)
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        return value
+    return plain(dataclasses.asdict(config))
+
+
+def dump_config(config: Config, path: str | Path) -> None:
+    Path(path).write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))

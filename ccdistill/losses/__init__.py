@@ -1,0 +1,54 @@
+"""The CCDistill losses (SPEC 4.3–4.6); docs/METHOD.md maps each symbol to its function.
+
+* content.py — Cor(a, b), L_CDC, L_JS and the pixel-level cosine tools
+* style.py — Gram matrices G, Cor_G, L_CDS
+* pseudo.py — pseudo labels for T_n from P_Td, and the misalignment-tolerant loss
+* segmentation.py — L_seg (cross-entropy)
+* total.py — the weighted sum with the warm-up, `ccdistill_loss`
+"""
+
+from ccdistill.losses.content import (
+    cdc_loss,
+    content_correlation,
+    js_divergence,
+    js_loss,
+    pixel_correlation,
+    pixel_cosine_map,
+    pool_embeddings,
+)
+from ccdistill.losses.pseudo import allowed_classes, pseudo_labels, tolerant_pseudo_loss
+from ccdistill.losses.segmentation import segmentation_loss
+from ccdistill.losses.style import cds_loss, gram_matrix, style_correlation
+from ccdistill.losses.total import (
+    DISTILLATION_TERMS,
+    STREAMS,
+    TERMS,
+    DistillationOptions,
+    LossWeights,
+    ccdistill_loss,
+    distillation_ramp,
+)
+
+__all__ = [
+    "DISTILLATION_TERMS",
+    "STREAMS",
+    "TERMS",
+    "DistillationOptions",
+    "LossWeights",
+    "allowed_classes",
+    "ccdistill_loss",
+    "cdc_loss",
+    "cds_loss",
+    "content_correlation",
+    "distillation_ramp",
+    "gram_matrix",
+    "js_divergence",
+    "js_loss",
+    "pixel_correlation",
+    "pixel_cosine_map",
+    "pool_embeddings",
+    "pseudo_labels",
+    "segmentation_loss",
+    "style_correlation",
+    "tolerant_pseudo_loss",
+]

@@ -1,0 +1,124 @@
+"""Checkpoints: written atomically, read with `torch.load(weights_only=True)`.
+
+Two kinds:
+- training checkpoints (`ckpt_<iteration>.pt`, `best.pt`): M_d, M_n, projection head, optimiser,
+  scaler, iteration, RNG states and data position, for exact resume;
+- the deployable checkpoint (`deploy.pt`): M_n alone with what is needed to use it
+  (architecture, classes, normalisation). No projection head, no M_d.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ccdistill.errors import CheckpointError
+
+TRAIN_FORMAT = "ccdistill-train-v1"
+DEPLOY_FORMAT = "ccdistill-deploy-v1"
+
+
+def save_atomic(obj: Any, path: str | Path) -> Path:
+    """torch.save to a temporary file in the same folder, then rename over `path`, so a crash
+    mid-write never leaves a truncated checkpoint under the real name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(obj, file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_checkpoint(path: str | Path, expected_format: str, map_location: str | torch.device = "cpu") -> dict:
+    """Load a checkpoint safely (weights_only) and check its format tag."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {path} does not exist")
+    try:
+        payload = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as error:  # torch raises several types for truncated or foreign files
+        raise CheckpointError(
+            f"checkpoint {path} cannot be read ({type(error).__name__}: {str(error)[:200]}); "
+            "it may be truncated or not a ccdistill checkpoint"
+        ) from None
+    found = payload.get("format") if isinstance(payload, dict) else None
+    if found != expected_format:
+        raise CheckpointError(
+            f"checkpoint {path} has format {found!r}, expected {expected_format!r} "
+            f"({'a deployable model: use it with ccdistill eval' if found == DEPLOY_FORMAT else 'a training checkpoint: resume with ccdistill train' if found == TRAIN_FORMAT else 'not written by ccdistill'})"
+        )
+    return payload
+
+
+def check_compatible(path: str | Path, meta: dict, arch: str, num_classes: int) -> None:
+    """Refuse a checkpoint of another architecture or class count, naming both."""
+    if meta.get("arch") != arch or meta.get("num_classes") != num_classes:
+        raise CheckpointError(
+            f"checkpoint {path} holds a {meta.get('arch')} with {meta.get('num_classes')} classes, "
+            f"but the run is configured for {arch} with {num_classes} classes; set model.arch="
+            f"{meta.get('arch')} model.num_classes={meta.get('num_classes')} or choose another output folder"
+        )
+
+
+def rng_state() -> dict:
+    """Every random generator the training loop may touch, as tensors and plain lists."""
+    numpy_state = np.random.get_state()
+    state = {
+        "torch": torch.get_rng_state(),
+        "numpy": {"keys": torch.from_numpy(numpy_state[1].astype(np.int64)), "pos": int(numpy_state[2]),
+                  "has_gauss": int(numpy_state[3]), "cached_gaussian": float(numpy_state[4])},
+        "python": list(random.getstate()[1]),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"].cpu())
+    numpy_state = state["numpy"]
+    np.random.set_state(("MT19937", numpy_state["keys"].numpy().astype(np.uint32), numpy_state["pos"],
+                         numpy_state["has_gauss"], numpy_state["cached_gaussian"]))
+    random.setstate((3, tuple(state["python"]), None))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"]])
+
+
+def deploy_payload(segmenter: nn.Module, meta: dict) -> dict:
+    """The deployable checkpoint of one segmenter (M_n, or M_d for source_only)."""
+    state = {k: v.detach().cpu() for k, v in segmenter.state_dict().items()}
+    return {"format": DEPLOY_FORMAT, "state_dict": state, "meta": meta}
+
+
+def load_deployed(path: str | Path, map_location: str | torch.device = "cpu",
+                  arch: str | None = None, num_classes: int | None = None) -> tuple[nn.Module, dict]:
+    """Build the segmenter a deploy checkpoint describes and load its weights.
+
+    Returns (segmenter in eval mode, meta). `arch`/`num_classes`, when given, must match.
+    """
+    from ccdistill.models import build_segmenter
+
+    payload = read_checkpoint(path, DEPLOY_FORMAT, map_location)
+    meta = payload["meta"]
+    if arch is not None or num_classes is not None:
+        check_compatible(path, meta, arch or meta["arch"], num_classes or meta["num_classes"])
+    segmenter = build_segmenter(meta["arch"], num_classes=meta["num_classes"], weights=None)
+    try:
+        segmenter.load_state_dict(payload["state_dict"])
+    except RuntimeError as error:
+        raise CheckpointError(f"checkpoint {path} does not fit a {meta['arch']}: {str(error)[:300]}") from None
+    return segmenter.to(map_location).eval(), meta

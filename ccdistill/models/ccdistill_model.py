@@ -1,0 +1,129 @@
+"""The CCDistill networks as the framework figure draws them (SPEC 3): M_d for the day streams
+S_d and T_d, M_n for the night streams S_n and T_n, and the shared projection head."""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ccdistill.errors import InputError
+from ccdistill.models.factory import build_segmenter
+from ccdistill.models.projection import ProjectionHead, check_features
+from ccdistill.models.segmenter import Segmenter, SegmenterOutput
+from ccdistill.models.state_dicts import load_strict
+
+STREAMS: tuple[str, ...] = ("night", "day")
+
+
+class CCDistillModel(nn.Module):
+    """M_d, M_n and the training-only projection head. Only M_n is deployed.
+
+    Args:
+        arch: segmenter architecture, one of SEGMENTER_NAMES.
+        num_classes: K, the number of classes.
+        weights: backbone initialisation, as for build_segmenter (None, "imagenet" or a path).
+        share_weights: False (default): M_d and M_n are separate networks starting from the same
+            weights; True: one network serves both (ablation; half the segmenter parameters).
+        projection: True: a ProjectionHead maps F to e; False: e = L2-normalised F (the paper's
+            "without projection head" ablation).
+        embedding_dim: D, the embedding channels of the projection head.
+    """
+
+    def __init__(
+        self,
+        arch: str = "tiny",
+        num_classes: int = 19,
+        weights: None | str | os.PathLike = None,
+        share_weights: bool = False,
+        projection: bool = True,
+        embedding_dim: int = 128,
+    ) -> None:
+        super().__init__()
+        self.share_weights = share_weights
+        night = build_segmenter(arch, num_classes, weights)
+        if not share_weights:
+            # Registered under its own name so the state dict reads segmenter_day.* and the
+            # `segmenter_day` property below finds it; both start from the same weights.
+            self.segmenter_day = copy.deepcopy(night)
+        self.segmenter_night = night
+        self.projection = (
+            ProjectionHead(night.feature_channels, embedding_dim) if projection else None
+        )
+
+    @property
+    def segmenter_day(self) -> Segmenter:
+        """M_d; the very same module as M_n when share_weights=True (registered once)."""
+        day = self._modules.get("segmenter_day")
+        return self.segmenter_night if day is None else day
+
+    def forward_day(self, x: torch.Tensor) -> SegmenterOutput:
+        """M_d on S_d or T_d: x N×3×H×W → (logits N×K×H×W, features N×C×h×w)."""
+        return self.segmenter_day(x)
+
+    def forward_night(self, x: torch.Tensor) -> SegmenterOutput:
+        """M_n on S_n or T_n: x N×3×H×W → (logits N×K×H×W, features N×C×h×w)."""
+        return self.segmenter_night(x)
+
+    def forward(self, x: torch.Tensor) -> SegmenterOutput:
+        """Inference on night images: the same as forward_night."""
+        return self.forward_night(x)
+
+    def embed(self, features: torch.Tensor) -> torch.Tensor:
+        """F: N×C×h×w → e: N×D×h×w (N×C×h×w without a projection head), unit norm per pixel.
+
+        A pixel whose features are all zero (possible after ReLU) stays a zero vector.
+        """
+        if self.projection is not None:
+            return self.projection(features)
+        check_features(features, owner="CCDistillModel.embed")
+        return F.normalize(features, dim=1)
+
+    def deploy(self, stream: str = "night") -> Segmenter:
+        """The segmenter to ship: M_n (or M_d for stream="day", the source-only baseline).
+
+        Returns the module itself, not a copy: its state dict holds neither the projection head
+        nor the other segmenter, so inference costs exactly one plain segmenter.
+        """
+        if stream not in STREAMS:
+            raise InputError(
+                f"stream is {stream!r}, but 'night' (M_n, CCDistill) or 'day' (M_d, source-only "
+                "baseline) was expected."
+            )
+        return self.segmenter_night if stream == "night" else self.segmenter_day
+
+    def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
+        """{"segmenters": M_d and M_n parameters (once each when shared), "projection": the
+        head's parameters (empty without a head)}; the trainer gives the head 10× lr."""
+        segmenters = {id(p): p for m in (self.segmenter_day, self.segmenter_night)
+                      for p in m.parameters()}
+        head = list(self.projection.parameters()) if self.projection is not None else []
+        return {"segmenters": list(segmenters.values()), "projection": head}
+
+    def load_segmenter_state(
+        self, state_dict: Mapping[str, torch.Tensor], source: str = "state_dict"
+    ) -> None:
+        """Warm-start M_d and M_n from one source-trained segmenter state dict (SPEC 4.7).
+
+        Args:
+            state_dict: the state dict of a single segmenter (e.g. `deploy().state_dict()` of a
+                source-only run), not of a whole CCDistillModel.
+            source: how error messages name it, e.g. the checkpoint's file name.
+        """
+        what_to_do = (
+            f"pass the state dict of a {self.segmenter_night.name} segmenter with "
+            f"num_classes={self.segmenter_night.num_classes}"
+        )
+        if isinstance(state_dict, Mapping) and any(
+            key.startswith(("segmenter_night.", "segmenter_day.")) for key in state_dict
+        ):
+            what_to_do += (
+                " (this looks like a whole CCDistillModel state dict: use "
+                "model.load_state_dict instead)"
+            )
+        for segmenter in {id(m): m for m in (self.segmenter_day, self.segmenter_night)}.values():
+            load_strict(segmenter, state_dict, source, what_to_do + ".")
