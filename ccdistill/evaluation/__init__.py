@@ -1,0 +1,44 @@
+"""Evaluation (SPEC 6): confusion-matrix metrics, inference, figures and benchmark exports.
+
+Map of the package:
+
+- ``metrics``   — :class:`ConfusionMatrix` (accumulate / compute, Cityscapes conventions) and
+  :func:`format_table`;
+- ``inference`` — :func:`predict` (resize, sliding window, softmax) and :func:`evaluate`
+  (a whole split into one confusion matrix);
+- ``figures``   — :func:`plot_confusion_matrix`, :func:`plot_per_class_iou`;
+- ``export``    — Dark Zurich and ACDC test-server submissions and their local validators.
+
+Figures and exports are imported lazily (on first attribute access) so that importing the
+metrics does not pull in matplotlib/seaborn.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .inference import evaluate, predict
+from .metrics import ConfusionMatrix, format_table
+
+_LAZY = {
+    "plot_confusion_matrix": "figures",
+    "plot_per_class_iou": "figures",
+    "normalize_confusion": "figures",
+    "export_darkzurich": "export",
+    "validate_darkzurich_submission": "export",
+    "darkzurich_test_names": "export",
+    "export_acdc": "export",
+    "validate_acdc_submission": "export",
+    "read_confidence": "export",
+    "zip_submission": "export",
+}
+
+__all__ = ["ConfusionMatrix", "format_table", "predict", "evaluate", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

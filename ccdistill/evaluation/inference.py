@@ -66,13 +66,15 @@ def _logits_of(output: Any) -> torch.Tensor:
 def _forward_padded(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """Logits N×K×H×W of ``x`` (N×3×H×W) for any H, W.
 
-    When H or W is not a multiple of the model's ``size_divisor`` the batch is zero-padded at
-    the bottom/right (zero = the dataset mean colour after normalisation) and the logits are
-    cropped back, so no pixel is resampled.
+    When H or W is not a multiple of the model's ``size_divisor`` (or is below its optional
+    ``min_size``) the batch is zero-padded at the bottom/right (zero = the dataset mean colour
+    after normalisation) and the logits are cropped back, so no pixel is resampled.
     """
     div = _size_divisor(model)
+    # Segmenters also refuse inputs below `min_size` (their feature map would vanish).
+    smallest = _round_up(max(1, int(getattr(model, "min_size", 1) or 1)), div)
     h, w = x.shape[-2:]
-    ph, pw = _round_up(h, div) - h, _round_up(w, div) - w
+    ph, pw = max(_round_up(h, div), smallest) - h, max(_round_up(w, div), smallest) - w
     if ph or pw:
         x = F.pad(x, (0, pw, 0, ph))
     logits = _logits_of(model(x))

@@ -21,7 +21,7 @@ import torch.distributed as dist
 from ccdistill.data.labels import CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES
 from ccdistill.errors import InputError
 
-__all__ = ["ConfusionMatrix", "format_table"]
+__all__ = ["ConfusionMatrix", "format_table", "default_class_names"]
 
 
 def _as_tensor(x: Any, name: str, device: torch.device) -> torch.Tensor:
@@ -206,21 +206,32 @@ def _nanmean(values: np.ndarray) -> float:
     return float(finite.mean()) if finite.size else float("nan")
 
 
+def default_class_names(num_classes: int, class_names: Sequence[str] | None = None) -> list[str]:
+    """``class_names`` as a list, or the Cityscapes names for K = 19, else ``class 0..K-1``."""
+    if class_names is not None:
+        return list(class_names)
+    if num_classes == len(CLASS_NAMES):
+        return list(CLASS_NAMES)
+    return [f"class {i}" for i in range(num_classes)]
+
+
 def format_table(
     result: Mapping[str, Any],
-    class_names: Sequence[str] = CLASS_NAMES,
+    class_names: Sequence[str] | None = CLASS_NAMES,
 ) -> str:
     """Per-class IoU as a fixed-width text table with mIoU and pixel accuracy at the bottom.
 
     Args:
         result: a :meth:`ConfusionMatrix.compute` result.
-        class_names: one name per class, in class-id order.
+        class_names: one name per class, in class-id order (``None``: see
+            :func:`default_class_names`).
 
     Returns:
         The table; values are percentages with two decimals, classes with NaN IoU (absent from
         ground truth and prediction) read ``n/a``.
     """
     iou = np.asarray(result["per_class_iou"], dtype=np.float64)
+    class_names = default_class_names(iou.shape[0], class_names)
     if len(class_names) != iou.shape[0]:
         raise InputError(
             f"class_names has {len(class_names)} names but the result has {iou.shape[0]} classes; "

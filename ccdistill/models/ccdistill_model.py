@@ -47,8 +47,9 @@ class CCDistillModel(nn.Module):
         self.share_weights = share_weights
         night = build_segmenter(arch, num_classes, weights)
         if not share_weights:
-            # Registered under its own name so the state dict reads segmenter_day.* and the
-            # `segmenter_day` property below finds it; both start from the same weights.
+            # nn.Module.__setattr__ files a module in _modules without consulting the read-only
+            # property below, which then finds it there; with share_weights nothing is filed,
+            # so the state dict never holds M_n twice. Both start from the same weights.
             self.segmenter_day = copy.deepcopy(night)
         self.segmenter_night = night
         self.projection = (
@@ -74,7 +75,7 @@ class CCDistillModel(nn.Module):
         return self.forward_night(x)
 
     def embed(self, features: torch.Tensor) -> torch.Tensor:
-        """F: N×C×h×w → e: N×D×h×w (N×C×h×w without a projection head), unit norm per pixel.
+        """F: N×C×h×w → e: N×D×h×w (N×C×h×w without a head), unit L2 norm at every pixel.
 
         A pixel whose features are all zero (possible after ReLU) stays a zero vector.
         """
@@ -99,8 +100,9 @@ class CCDistillModel(nn.Module):
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         """{"segmenters": M_d and M_n parameters (once each when shared), "projection": the
         head's parameters (empty without a head)}; the trainer gives the head 10× lr."""
-        segmenters = {id(p): p for m in (self.segmenter_day, self.segmenter_night)
-                      for p in m.parameters()}
+        segmenters = {
+            id(p): p for m in (self.segmenter_day, self.segmenter_night) for p in m.parameters()
+        }
         head = list(self.projection.parameters()) if self.projection is not None else []
         return {"segmenters": list(segmenters.values()), "projection": head}
 

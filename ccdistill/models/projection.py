@@ -10,11 +10,14 @@ from ccdistill.errors import InputError
 
 
 def check_features(features: object, channels: int | None = None, owner: str = "embed") -> None:
-    """Raise InputError unless `features` is a float N×C×h×w tensor (with C = channels if given)."""
+    """Raise InputError unless `features` is an N×C×h×w tensor (with C = channels if given)."""
     if not isinstance(features, torch.Tensor) or features.dim() != 4:
-        shape = tuple(features.shape) if isinstance(features, torch.Tensor) else type(features)
+        given = (
+            f"has shape {tuple(features.shape)}" if isinstance(features, torch.Tensor)
+            else f"is a {type(features).__name__}"
+        )
         raise InputError(
-            f"features has shape {shape}, but {owner} expects a 4-D N×C×h×w tensor: pass "
+            f"features {given}, but {owner} expects a 4-D N×C×h×w tensor: pass "
             "SegmenterOutput.features."
         )
     if channels is not None and features.shape[1] != channels:

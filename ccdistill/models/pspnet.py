@@ -26,11 +26,15 @@ class PyramidPooling(nn.Module):
     """Average-pool F to each bin×bin grid, reduce, upsample back and concatenate with F.
     N×C×h×w → N×(C + len(bins)·branch_channels)×h×w."""
 
-    def __init__(self, in_channels: int, branch_channels: int, bins: tuple[int, ...] = PYRAMID_BINS):
+    def __init__(
+        self, in_channels: int, branch_channels: int, bins: tuple[int, ...] = PYRAMID_BINS
+    ) -> None:
         super().__init__()
         self.branches = nn.ModuleList(
-            nn.Sequential(nn.AdaptiveAvgPool2d(bin), *_conv_bn_relu(in_channels, branch_channels, 1))
-            for bin in bins
+            nn.Sequential(
+                nn.AdaptiveAvgPool2d(size), *_conv_bn_relu(in_channels, branch_channels, 1)
+            )
+            for size in bins
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -62,12 +66,16 @@ class PSPNetResNet101(Segmenter):
 
     def check_input(self, x: object) -> None:
         super().check_input(x)
-        if self.training and x.shape[0] < 2:
-            # The 1×1 bin holds one value per channel per image: BatchNorm cannot normalise it.
+        # The 1×1 bin holds one value per channel per image: BatchNorm in training mode cannot
+        # normalise a batch of one (frozen BatchNorm, as with freeze_bn, can).
+        batchnorm_trains = any(
+            isinstance(m, nn.BatchNorm2d) and m.training for m in self.pyramid.modules()
+        )
+        if batchnorm_trains and x.shape[0] < 2:
             raise InputError(
                 f"x has batch size {x.shape[0]}, but {self.name} in training mode needs at least "
-                "2 images (BatchNorm in its 1×1 pyramid bin); use a batch of 2 or more, or call "
-                ".eval() for inference."
+                "2 images (BatchNorm in its 1×1 pyramid bin); use a batch of 2 or more, freeze "
+                "BatchNorm, or call .eval() for inference."
             )
 
     def extract_features(self, x: torch.Tensor) -> torch.Tensor:

@@ -76,9 +76,9 @@ class Segmenter(nn.Module):
         if x.shape[1] != 3:
             plural = "" if x.shape[1] == 1 else "s"
             raise InputError(
-                f"x has {x.shape[1]} channel{plural} (shape {tuple(x.shape)}), but {self.name} expects "
-                "3 (RGB) in dimension 1 of N×3×H×W; repeat grey images with x.expand(-1, 3, -1, -1) "
-                "or move channels first with x.permute(0, 3, 1, 2)."
+                f"x has {x.shape[1]} channel{plural} (shape {tuple(x.shape)}), but {self.name} "
+                "expects 3 (RGB) in dimension 1 of N×3×H×W; repeat grey images with "
+                "x.expand(-1, 3, -1, -1) or move channels first with x.permute(0, 3, 1, 2)."
             )
         if not x.is_floating_point():
             raise InputError(
@@ -93,7 +93,8 @@ class Segmenter(nn.Module):
             )
             raise InputError(
                 f"x has spatial size {height}×{width}, but {self.name} needs height and width "
-                f"divisible by {divisor} and at least {minimum}; pad or resize, e.g. to {suggested}."
+                f"divisible by {divisor} and at least {minimum}; pad or resize, "
+                f"e.g. to {suggested}."
             )
 
     def forward(self, x: torch.Tensor) -> SegmenterOutput:

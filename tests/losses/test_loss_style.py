@@ -93,7 +93,7 @@ def test_style_correlation_gradcheck(mode):
 def test_cds_is_zero_when_night_equals_day(mode, center):
     f_Sd, _, f_Td, _ = four_streams()
     loss = cds_loss(f_Sd, f_Sd.clone(), f_Td, f_Td.clone(), mode, center)
-    assert loss.item() == pytest.approx(0.0, abs=1e-7)
+    assert loss.item() == pytest.approx(0.0, abs=1e-6)
     assert cds_loss(*four_streams(), mode=mode, center=center).item() > 0
 
 

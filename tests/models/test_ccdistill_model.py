@@ -33,7 +33,9 @@ def test_day_and_night_are_separate_with_the_same_start():
     assert all(torch.equal(day[key], night[key]) for key in night)
     with torch.no_grad():
         model.segmenter_day.classifier.weight.add_(1.0)
-    assert not torch.equal(model.segmenter_day.classifier.weight, model.segmenter_night.classifier.weight)
+    assert not torch.equal(
+        model.segmenter_day.classifier.weight, model.segmenter_night.classifier.weight
+    )
 
 
 def test_share_weights_halves_segmenter_parameters_without_duplicate_keys():
@@ -107,7 +109,8 @@ def test_load_segmenter_state_warm_starts_both(share_weights):
 def test_load_segmenter_state_other_class_count():
     model = CCDistillModel(num_classes=19)
     with pytest.raises(CheckpointError) as info:
-        model.load_segmenter_state(build_segmenter("tiny", num_classes=5).state_dict(), "source.pth")
+        other = build_segmenter("tiny", num_classes=5)
+        model.load_segmenter_state(other.state_dict(), source="source.pth")
     message = str(info.value)
     assert message.startswith("source.pth does not fit")
     assert "classifier.weight (5, 64, 1, 1) (model: (19, 64, 1, 1))" in message

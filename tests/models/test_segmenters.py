@@ -107,7 +107,8 @@ def test_three_dimensional_input(segmenter):
 
 
 def test_integer_input():
-    message = _raises_input_error(build_segmenter("tiny"), torch.zeros(1, 3, 64, 64, dtype=torch.uint8))
+    x = torch.zeros(1, 3, 64, 64, dtype=torch.uint8)
+    message = _raises_input_error(build_segmenter("tiny"), x)
     assert "x has dtype torch.uint8" in message and "float" in message
 
 
@@ -121,6 +122,22 @@ def test_pspnet_training_needs_two_images(segmenter):
     segmenter.train()
     message = _raises_input_error(segmenter, torch.zeros(1, 3, 64, 64))
     assert "x has batch size 1" in message and "at least 2" in message
+
+
+@pytest.mark.parametrize("segmenter", ["pspnet_resnet101"], indirect=True)
+def test_pspnet_batch_of_one_with_frozen_batchnorm(segmenter):
+    # freeze_bn training: the network is in train mode, its BatchNorm layers are not.
+    segmenter.train()
+    batchnorms = [m for m in segmenter.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for batchnorm in batchnorms:
+        batchnorm.eval()
+    try:
+        with torch.no_grad():
+            logits, _ = segmenter(torch.randn(1, 3, 32, 32))
+    finally:
+        for batchnorm in batchnorms:
+            batchnorm.train()
+    assert logits.shape == (1, NUM_CLASSES, 32, 32)
 
 
 def test_tiny_is_tiny():
