@@ -161,7 +161,7 @@ class Trainer:
             from ccdistill.checkpoint import load_deployed
 
             segmenter, _ = load_deployed(m.init_checkpoint, arch=m.arch, num_classes=m.num_classes)
-            self.model.load_segmenter_state(segmenter.state_dict())
+            self.model.load_segmenter_state(segmenter.state_dict(), source=str(m.init_checkpoint))
         self.model.to(self.device)
         forward = StreamForward(self.model, self.plan)
         if self.context.enabled:
