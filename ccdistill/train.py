@@ -29,7 +29,7 @@ from ccdistill.checkpoint import (
     set_rng_state,
 )
 from ccdistill.config import DEPLOYED_STREAM, Config, config_to_dict, dump_config, load_config
-from ccdistill.data.labels import CLASS_NAMES
+from ccdistill.labels import CLASS_NAMES
 from ccdistill.distributed import DistributedContext, all_true, barrier, init_distributed, shutdown
 from ccdistill.errors import CCDistillError, CheckpointError
 from ccdistill.losses import ccdistill_loss

@@ -45,7 +45,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from ccdistill.data.labels import IGNORE_INDEX, NUM_CLASSES
+from ccdistill.labels import IGNORE_INDEX, NUM_CLASSES
 from ccdistill.errors import DataError, InputError
 
 __all__ = [

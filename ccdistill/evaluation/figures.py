@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ccdistill.data.labels import CLASS_NAMES
+from ccdistill.labels import CLASS_NAMES
 from ccdistill.errors import InputError
 
 from .metrics import default_class_names

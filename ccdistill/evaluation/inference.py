@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
-from ccdistill.data.labels import IGNORE_INDEX
+from ccdistill.labels import IGNORE_INDEX
 from ccdistill.errors import InputError
 
 from .metrics import ConfusionMatrix

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from ccdistill.data.labels import CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES
+from ccdistill.labels import CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES
 from ccdistill.errors import InputError
 
 __all__ = ["ConfusionMatrix", "format_table", "default_class_names"]

@@ -14,6 +14,11 @@ from torch import Tensor
 
 from ccdistill.errors import InputError
 
+# The value of ignored pixels, as ccdistill.data.labels.IGNORE_INDEX (a test keeps the two
+# equal). Not imported from there: ccdistill.data imports the config, which imports these
+# losses, so importing ccdistill.data here would make `import ccdistill.losses` circular.
+IGNORE_INDEX = 255
+
 GRANULARITIES = ("image", "token")
 DISTANCES = ("l1", "mse")
 PAIRS = ("all", "aligned")

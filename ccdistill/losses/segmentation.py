@@ -6,9 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from ccdistill.data.labels import IGNORE_INDEX
 from ccdistill.errors import InputError
-from ccdistill.losses._checks import check_floating, check_ndim, zero_with_grad
+from ccdistill.losses._checks import IGNORE_INDEX, check_floating, check_ndim, zero_with_grad
 
 
 def check_logits_and_label(

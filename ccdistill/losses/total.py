@@ -15,11 +15,11 @@ from typing import Any
 
 from torch import Tensor
 
-from ccdistill.data.labels import IGNORE_INDEX
 from ccdistill.errors import InputError
 from ccdistill.losses._checks import (
     DISTANCES,
     GRANULARITIES,
+    IGNORE_INDEX,
     PAIRS,
     check_choice,
     check_positive_int,

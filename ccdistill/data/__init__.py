@@ -1,0 +1,49 @@
+"""Data: the 19-class label space, the real dataset loaders (Cityscapes, Dark Zurich, ACDC night,
+Nighttime Driving), joint transforms, the four training streams and the layout checker.
+
+    from ccdistill.data import build_datasets
+    bundle = build_datasets(DataConfig())   # bundle.source, bundle.target, bundle.evaluation
+"""
+
+from ccdistill.data.acdc import ACDCNight
+from ccdistill.data.build import DATASETS, DatasetBundle, build_datasets
+from ccdistill.data.check import LayoutReport, check_layout
+from ccdistill.data.cityscapes import CityscapesDataset
+from ccdistill.data.darkzurich import DarkZurichEval, DarkZurichPairs
+from ccdistill.data.io import SampleDataset, SampleFiles, read_image, read_label
+from ccdistill.data.labels import (
+    CLASS_NAMES,
+    DYNAMIC_CLASSES,
+    IGNORE_INDEX,
+    KNOWN_LABEL_IDS,
+    KNOWN_TRAIN_IDS,
+    NUM_CLASSES,
+    PALETTE,
+    STATIC_CLASSES,
+    colorize,
+    label_ids_to_train_ids,
+    train_ids_to_label_ids,
+)
+from ccdistill.data.nightdriving import NighttimeDrivingTest
+from ccdistill.data.streams import SourceStreams, TargetStreams
+from ccdistill.data.transforms import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    EvalTransform,
+    SourcePairTransform,
+    TargetPairTransform,
+    sample_rng,
+    tensor_to_image,
+)
+
+__all__ = [
+    "ACDCNight", "CityscapesDataset", "DarkZurichEval", "DarkZurichPairs", "NighttimeDrivingTest",
+    "SampleDataset", "SampleFiles", "read_image", "read_label",
+    "DATASETS", "DatasetBundle", "build_datasets", "LayoutReport", "check_layout",
+    "SourceStreams", "TargetStreams",
+    "IMAGENET_MEAN", "IMAGENET_STD", "EvalTransform", "SourcePairTransform", "TargetPairTransform",
+    "sample_rng", "tensor_to_image",
+    "CLASS_NAMES", "DYNAMIC_CLASSES", "IGNORE_INDEX", "KNOWN_LABEL_IDS", "KNOWN_TRAIN_IDS",
+    "NUM_CLASSES", "PALETTE", "STATIC_CLASSES", "colorize", "label_ids_to_train_ids",
+    "train_ids_to_label_ids",
+]

@@ -1,0 +1,119 @@
+"""`build_datasets(cfg)`: the source streams (S_d, S_n, label), the target streams (T_n, T_d) and
+the evaluation split, from one `DataConfig`. The trainer, the notebooks and the CLI all call this."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ccdistill.config import DataConfig
+from ccdistill.data.acdc import ACDCNight
+from ccdistill.data.cityscapes import CityscapesDataset
+from ccdistill.data.darkzurich import DarkZurichEval, DarkZurichPairs
+from ccdistill.data.io import SampleDataset
+from ccdistill.data.streams import SourceStreams, TargetStreams
+from ccdistill.data.transforms import EvalTransform, SourcePairTransform, TargetPairTransform
+from ccdistill.errors import DataError, InputError
+
+DATASETS: tuple[str, ...] = ("toycity", "cityscapes_darkzurich", "cityscapes_acdc")
+EVAL_SPLITS: tuple[str, ...] = ("val", "test")
+# Translators that take a T_n image as their style reference; the others ignore it, so no
+# reference image is read for them.
+REFERENCE_METHODS: tuple[str, ...] = ("fda", "lab")
+# Precomputed night images come at full resolution: translate before cropping.
+FULL_IMAGE_METHODS: tuple[str, ...] = ("folder",)
+TOY_SOURCE, TOY_TARGET, TOY_SOURCE_NIGHT = "source", "target", "source/leftImg8bit_night"
+
+
+@dataclass
+class DatasetBundle:
+    """The datasets of one run.
+
+    source: S_d, S_n (translated, pixel-aligned) and the label, from the source train split.
+    target: T_n with its paired T_d, from the target train split.
+    evaluation: target night images (+ labels where they exist) of `DataConfig.eval_split`.
+    """
+
+    source: SourceStreams
+    target: TargetStreams
+    evaluation: SampleDataset
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select the augmentations of `epoch` in both training streams."""
+        self.source.set_epoch(epoch)
+        self.target.set_epoch(epoch)
+
+
+def _roots(cfg: DataConfig) -> tuple[Path, Path]:
+    if cfg.dataset == "toycity":
+        root = Path(cfg.root)
+        if not root.is_dir():
+            raise DataError(f"ToyCity root {root} does not exist; generate it with `ccdistill data toy --root {root}`.")
+        return root / TOY_SOURCE, root / TOY_TARGET
+    for key in ("source_root", "target_root"):
+        if not getattr(cfg, key):
+            raise InputError(
+                f"data.{key} is empty but dataset={cfg.dataset!r} reads real data: set data.source_root to the "
+                "Cityscapes folder (holding leftImg8bit/, gtFine/) and data.target_root to the "
+                f"{'ACDC' if cfg.dataset == 'cityscapes_acdc' else 'Dark Zurich'} folder (holding rgb_anon/). "
+                "See docs/DATA.md; check a folder with `ccdistill data check`."
+            )
+    return Path(cfg.source_root), Path(cfg.target_root)
+
+
+def _translation_folder(cfg: DataConfig) -> str | None:
+    if cfg.translation != "folder":
+        return None
+    if cfg.translation_folder:
+        return cfg.translation_folder
+    if cfg.dataset == "toycity":
+        # The oracle translation: ToyCity's true night renderings of the source scenes.
+        return str(Path(cfg.root) / TOY_SOURCE_NIGHT)
+    raise InputError(
+        "data.translation='folder' needs data.translation_folder: a folder of precomputed night images "
+        "named like the Cityscapes images they translate (e.g. from a CycleGAN)."
+    )
+
+
+def build_datasets(cfg: DataConfig | None = None, seed: int = 0) -> DatasetBundle:
+    """Build the source streams, target streams and evaluation dataset that `cfg` describes.
+
+    Args:
+        cfg: the data section of a run config (default: ToyCity at data/toycity).
+        seed: base seed of the per-sample augmentation generators (with the epoch and index).
+
+    Returns:
+        DatasetBundle(source, target, evaluation); call `bundle.set_epoch(e)` each epoch.
+    """
+    from ccdistill.data.translate import build_translator  # imported here: translation pulls in extra code
+
+    cfg = cfg if cfg is not None else DataConfig()
+    if cfg.dataset not in DATASETS:
+        raise InputError(f"data.dataset must be one of {DATASETS}, got {cfg.dataset!r}")
+    if cfg.eval_split not in EVAL_SPLITS:
+        raise InputError(f"data.eval_split must be one of {EVAL_SPLITS}, got {cfg.eval_split!r}")
+    source_root, target_root = _roots(cfg)
+    evaluation_transform = EvalTransform(cfg.eval_size)
+    if cfg.dataset == "cityscapes_acdc":
+        pairs: SampleDataset = ACDCNight(target_root, "train")
+        evaluation: SampleDataset = ACDCNight(target_root, cfg.eval_split, evaluation_transform)
+    else:
+        pairs = DarkZurichPairs(target_root, "train", corresp=cfg.corresp or None)
+        evaluation = DarkZurichEval(target_root, cfg.eval_split, evaluation_transform)
+
+    translator = build_translator(cfg.translation, cfg.translation_beta, _translation_folder(cfg))
+    references = [files.image for files in pairs.samples] if cfg.translation in REFERENCE_METHODS else []
+    source = SourceStreams(
+        CityscapesDataset(source_root, "train"),
+        translator,
+        night_references=references,
+        transform=SourcePairTransform(crop=cfg.source_crop, scale=cfg.source_scale),
+        seed=seed,
+        translate_full_image=cfg.translation in FULL_IMAGE_METHODS,
+    )
+    target = TargetStreams(
+        pairs,
+        TargetPairTransform(scale=cfg.target_scale, crop=cfg.target_crop, size=cfg.target_size),
+        seed=seed,
+    )
+    return DatasetBundle(source=source, target=target, evaluation=evaluation)

@@ -1,0 +1,248 @@
+"""Reading dataset files: images, labels, the files of one sample, and the thin Dataset base every
+real loader shares.
+
+Every failure raises `DataError` naming the file or folder, what was expected (the path pattern
+and the official archive it comes from) and what to do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from PIL import Image
+from torch.utils.data import Dataset
+
+from ccdistill.data.labels import KNOWN_LABEL_IDS, KNOWN_TRAIN_IDS, label_ids_to_train_ids
+from ccdistill.data.transforms import EvalTransform, sample_rng
+from ccdistill.errors import DataError, InputError
+
+PathLike = str | Path
+LABEL_KINDS: tuple[str, ...] = ("trainIds", "labelIds")
+UINT8_VALUES = 256
+
+
+# ---------------------------------------------------------------------------------------------
+# Single files
+
+
+def _open_png(path: PathLike, what: str) -> Image.Image:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{what} {path} does not exist (or is not a file).")
+    try:
+        image = Image.open(path)
+        image.load()  # decode now: a truncated file must fail here, not inside a DataLoader worker
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise DataError(
+            f"{what} {path} cannot be decoded ({error}). The file is corrupt or truncated: "
+            "extract it again from its archive."
+        ) from error
+    return image
+
+
+def read_image(path: PathLike) -> np.ndarray:
+    """An RGB image file -> H×W×3 uint8 array (grey or RGBA files are converted to RGB)."""
+    image = _open_png(path, "image")
+    return np.asarray(image.convert("RGB"))
+
+
+def read_label(path: PathLike, kind: str = "trainIds") -> np.ndarray:
+    """A single-channel label PNG -> H×W uint8 trainIds (255 = ignored).
+
+    kind="trainIds": values must be 0..18 or 255; kind="labelIds": Cityscapes labelIds (0..33,
+    255), mapped to trainIds (7->0, 26->13, 0->255, ...). Other values raise DataError naming them.
+    """
+    if kind not in LABEL_KINDS:
+        raise InputError(f"read_label kind must be one of {LABEL_KINDS}, got {kind!r}")
+    image = _open_png(path, "label")
+    label = np.asarray(image)
+    if label.ndim != 2:
+        raise DataError(
+            f"label {path} has mode {image.mode} with shape {label.shape}; expected a single-channel "
+            f"PNG of {kind} (a *_{kind[0].lower()}{kind[1:]}.png file, not a *_color.png one)."
+        )
+    if label.dtype != np.uint8:
+        if label.size and (label.min() < 0 or label.max() >= UINT8_VALUES):
+            raise DataError(f"label {path} holds values outside 0..255; expected 8-bit {kind}.")
+        label = label.astype(np.uint8)
+    known = KNOWN_TRAIN_IDS if kind == "trainIds" else KNOWN_LABEL_IDS
+    # bincount is several times faster than np.unique on full-resolution labels.
+    present = np.flatnonzero(np.bincount(label.ravel(), minlength=UINT8_VALUES))
+    unknown = sorted(set(present.tolist()) - known)
+    if unknown:
+        raise DataError(
+            f"label {path} contains ids {unknown} that are not Cityscapes {kind} "
+            f"(expected {sorted(known)[0]}..{max(known - {255})} or 255). "
+            + (
+                "If this is a labelIds file, read it with kind='labelIds'."
+                if kind == "trainIds"
+                else "Check that the file is an unmodified *_labelIds.png."
+            )
+        )
+    return label_ids_to_train_ids(label) if kind == "labelIds" else np.ascontiguousarray(label)
+
+
+def check_same_size(first: PathLike, first_shape: Sequence[int], second: PathLike, second_shape: Sequence[int]) -> None:
+    """DataError naming both files when two arrays meant to be pixel-aligned differ in H×W."""
+    first_size, second_size = tuple(first_shape[:2]), tuple(second_shape[:2])
+    if first_size != second_size:
+        raise DataError(
+            f"size mismatch: {first} is {first_size[1]}×{first_size[0]} (W×H) but {second} is "
+            f"{second_size[1]}×{second_size[0]}; the two files must be pixel-aligned. "
+            "Re-extract them from the official archives (resized copies do not match)."
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout: where a kind of file lives, how it is named, which archive holds it
+
+
+@dataclass(frozen=True)
+class FileKind:
+    """One kind of file in a dataset layout.
+
+    `folder` is relative to the dataset root, `glob` is relative to `folder`, `pattern` is the
+    human-readable path the user should see, `archive` the official download it comes from.
+    """
+
+    what: str
+    folder: str
+    glob: str
+    pattern: str
+    archive: str
+    hint: str = ""
+
+    def origin(self) -> str:
+        """'expected <pattern> from <archive> (<hint>)' for error messages."""
+        hint = f"; {self.hint}" if self.hint else ""
+        return f"expected {self.pattern} from {self.archive}{hint}"
+
+    def exists(self, root: PathLike) -> bool:
+        return (Path(root) / self.folder).is_dir()
+
+    def count(self, root: PathLike) -> int:
+        """How many files match (0 when the folder is absent)."""
+        folder = Path(root) / self.folder
+        return sum(1 for _ in folder.glob(self.glob)) if folder.is_dir() else 0
+
+    def list(self, root: PathLike) -> list[Path]:
+        """The matching files, sorted; DataError if the folder is missing or holds none."""
+        folder = Path(root) / self.folder
+        if not folder.is_dir():
+            raise DataError(
+                f"{self.what}: folder {folder} does not exist; {self.origin()}. Extract the archive "
+                f"so that {folder} exists, and pass the folder that contains {self.folder.split('/')[0]}/ as root."
+            )
+        files = sorted(folder.glob(self.glob))
+        if not files:
+            raise DataError(
+                f"{self.what}: folder {folder} holds no file matching {self.glob}; {self.origin()}. "
+                "Check that the archive was extracted completely and that file names were not changed."
+            )
+        return files
+
+    def missing(self, path: Path, needed_by: Path | str) -> DataError:
+        """The error for one expected file that is absent."""
+        return DataError(
+            f"{self.what}: {path} does not exist (needed by {needed_by}); {self.origin()}. "
+            "Extract the complete archive (all files of a split are needed)."
+        )
+
+
+def strip_suffix(file_name: str, suffix: str) -> str:
+    """'x_leftImg8bit.png' -> 'x' for suffix '_leftImg8bit.png'."""
+    return file_name[: -len(suffix)] if file_name.endswith(suffix) else file_name
+
+
+def find_label(candidates: Sequence[tuple[Path, str]]) -> tuple[Path, str] | None:
+    """The first (path, kind) that exists: trainIds files are preferred over labelIds ones."""
+    for path, kind in candidates:
+        if path.is_file():
+            return path, kind
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Samples
+
+
+@dataclass(frozen=True)
+class SampleFiles:
+    """The files of one sample: the primary (night) image, its paired day image and its label."""
+
+    name: str
+    image: Path
+    image_ref: Path | None = None
+    label: Path | None = None
+    label_kind: str = "trainIds"
+
+
+def load_sample(files: SampleFiles) -> dict[str, Any]:
+    """Read one sample into uint8 arrays: `image` H×W×3, `image_ref` H×W×3 (if any), `label` H×W
+    trainIds (if any), `name`. DataError when the files are not the same size."""
+    image = read_image(files.image)
+    sample: dict[str, Any] = {"image": image, "name": files.name}
+    if files.image_ref is not None:
+        sample["image_ref"] = read_image(files.image_ref)
+        check_same_size(files.image, image.shape, files.image_ref, sample["image_ref"].shape)
+    if files.label is not None:
+        sample["label"] = read_label(files.label, files.label_kind)
+        check_same_size(files.image, image.shape, files.label, sample["label"].shape)
+    return sample
+
+
+Transform = Callable[[dict[str, Any], np.random.Generator], dict[str, Any]]
+
+
+class SampleDataset(Dataset):
+    """A list of `SampleFiles` served as dicts: `load(i)` gives uint8 arrays, `dataset[i]` gives
+    `transform(load(i), rng)` with rng = sample_rng(seed, epoch, i) (default transform: tensors at
+    native size, ImageNet-normalised; `label` H×W int64)."""
+
+    def __init__(self, samples: Sequence[SampleFiles], transform: Transform | None = None, seed: int = 0) -> None:
+        self.samples = list(samples)
+        self.transform = transform if transform is not None else EvalTransform()
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Choose the augmentation draws of this epoch (call before creating the DataLoader iterator)."""
+        self.epoch = int(epoch)
+
+    def load(self, index: int) -> dict[str, Any]:
+        return load_sample(self.samples[index])
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.transform(self.load(index), sample_rng(self.seed, self.epoch, index))
+
+    @property
+    def has_labels(self) -> bool:
+        return bool(self.samples) and all(files.label is not None for files in self.samples)
+
+    @property
+    def has_refs(self) -> bool:
+        return bool(self.samples) and all(files.image_ref is not None for files in self.samples)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self)} samples, labels={self.has_labels}, refs={self.has_refs})"
+
+
+def require_all(
+    samples: Sequence[SampleFiles],
+    field: str,
+    kind: FileKind,
+    expected_path: Callable[[SampleFiles], Path],
+) -> None:
+    """Raise for the first sample whose `field` ('label' or 'image_ref') was not found.
+
+    Used when a split must have them, or when some exist: a split with partial labels or
+    references would break batching and evaluation silently."""
+    for files in samples:
+        if getattr(files, field) is None:
+            raise kind.missing(expected_path(files), files.image)

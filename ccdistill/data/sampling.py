@@ -1,0 +1,74 @@
+"""Endless, resumable batches from a map-style dataset.
+
+Each epoch's order is a permutation seeded by (seed, epoch) and split across ranks, so the
+position (epoch, batches consumed) is all a checkpoint needs to continue the exact data order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+
+class StreamLoader:
+    """Yields batches forever; `state()`/`load_state()` give exact resume.
+
+    Every rank sees `batch_size` samples per batch; together the ranks see disjoint samples.
+    """
+
+    def __init__(self, dataset: Dataset, batch_size: int, seed: int = 0, rank: int = 0,
+                 world_size: int = 1, num_workers: int = 0, pin_memory: bool = False) -> None:
+        if len(dataset) < batch_size * world_size:
+            from ccdistill.errors import DataError
+
+            raise DataError(f"the dataset has {len(dataset)} samples, fewer than one global batch "
+                            f"({batch_size} x {world_size} ranks); lower train.batch_size or add data")
+        self.dataset, self.batch_size, self.seed = dataset, batch_size, seed
+        self.rank, self.world_size = rank, world_size
+        self.num_workers, self.pin_memory = num_workers, pin_memory
+        self.epoch, self.batches = 0, 0
+        self._iterator: Iterator | None = None
+
+    @property
+    def batches_per_epoch(self) -> int:
+        return len(self.dataset) // (self.batch_size * self.world_size)
+
+    def _indices(self) -> list[int]:
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        order = torch.randperm(len(self.dataset), generator=generator).tolist()
+        usable = self.batches_per_epoch * self.batch_size * self.world_size
+        # Rank r takes every world_size-th sample, so global batch b is the same samples
+        # a single process with world_size x batch_size would see.
+        mine = order[:usable][self.rank::self.world_size]
+        return mine[self.batches * self.batch_size:]
+
+    def _start_epoch(self) -> None:
+        if hasattr(self.dataset, "set_epoch"):
+            self.dataset.set_epoch(self.epoch)  # per-sample augmentation seeds depend on the epoch
+        loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=self._indices(),
+                            num_workers=self.num_workers, pin_memory=self.pin_memory, drop_last=True)
+        self._iterator = iter(loader)
+
+    def __iter__(self) -> "StreamLoader":
+        return self
+
+    def __next__(self) -> dict[str, Any]:
+        if self._iterator is None:
+            self._start_epoch()
+        try:
+            batch = next(self._iterator)
+        except StopIteration:
+            self.epoch, self.batches = self.epoch + 1, 0
+            self._start_epoch()
+            batch = next(self._iterator)
+        self.batches += 1
+        return batch
+
+    def state(self) -> dict[str, int]:
+        return {"epoch": self.epoch, "batches": self.batches}
+
+    def load_state(self, state: dict[str, int]) -> None:
+        self.epoch, self.batches = int(state["epoch"]), int(state["batches"])
+        self._iterator = None

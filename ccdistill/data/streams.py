@@ -1,0 +1,157 @@
+"""The four training streams as two datasets (SPEC 2):
+
+- `SourceStreams`: S_d (a Cityscapes image), S_n (the same image translated to night, pixel-aligned)
+  and their shared label.
+- `TargetStreams`: T_n (a target night frame) and T_d (its GPS-matched day frame).
+
+Randomness comes from `sample_rng(seed, epoch, index)`: `set_epoch` before each epoch gives new
+augmentations, and the same (seed, epoch) replays them exactly (resume).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from torch.utils.data import Dataset
+
+from ccdistill.data.io import PathLike, SampleDataset, read_image
+from ccdistill.data.transforms import JointTransform, sample_rng, to_tensors
+from ccdistill.errors import DataError, InputError
+
+Translator = Callable[[np.ndarray, "np.ndarray | None", str, np.random.Generator], np.ndarray]
+
+
+# Stream ids mixed into the per-sample seed so S and T never share augmentation draws.
+SOURCE_STREAM = 1
+TARGET_STREAM = 2
+
+
+class _EpochSeeded(Dataset):
+    """seed/epoch bookkeeping shared by the stream datasets."""
+
+    stream = 0
+
+    def __init__(self, seed: int) -> None:
+        self.seed = int(seed)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select this epoch's augmentations. With DataLoader workers, call it before creating the
+        iterator (workers copy the dataset when the iterator starts)."""
+        self.epoch = int(epoch)
+
+    def rng(self, index: int) -> np.random.Generator:
+        return sample_rng(self.seed, self.epoch, index, self.stream)
+
+
+class SourceStreams(_EpochSeeded):
+    """S_d, S_n and the label: `{"image": S_d, "image_night": S_n, "label", "name"}`, images as
+    3×H×W normalised floats, label H×W int64.
+
+    S_n = translator(S_d, reference, name, rng) on uint8 arrays, with `reference` a T_n image drawn
+    at random from `night_references` (None when the list is empty). By default the translator
+    runs AFTER the random rescale/crop/flip: translating a 512×512 crop costs a fraction of a full
+    1024×2048 Cityscapes frame, and the crop is already pixel-aligned with the label. Set
+    `translate_full_image=True` for translators that need the whole frame, e.g. a folder of
+    precomputed night images matched by name (the crop is then applied to S_d and S_n together).
+
+    Args:
+        source: a labelled source dataset (e.g. CityscapesDataset); its `load(i)` is used.
+        translator: the S_d -> S_n callable (see ccdistill.data.translate.build_translator).
+        night_references: paths of T_n images used as style references.
+        transform: a joint transform with `geometric` (e.g. SourcePairTransform); None = no
+            augmentation, native size.
+        seed: base seed of the per-sample generators.
+        translate_full_image: translate before the crop instead of after it.
+    """
+
+    stream = SOURCE_STREAM
+
+    def __init__(
+        self,
+        source: SampleDataset,
+        translator: Translator,
+        night_references: Sequence[PathLike] = (),
+        transform: JointTransform | None = None,
+        seed: int = 0,
+        translate_full_image: bool = False,
+    ) -> None:
+        super().__init__(seed)
+        if not source.has_labels:
+            raise DataError(f"the source stream needs labels for every image, but {source!r} lacks some (a test split?)")
+        self.source = source
+        self.translator = translator
+        self.night_references = [Path(path) for path in night_references]
+        self.transform = transform
+        self.translate_full_image = translate_full_image
+
+    def __len__(self) -> int:
+        return len(self.source)
+
+    def _geometric(self, sample: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+        return self.transform.geometric(sample, rng) if self.transform is not None else sample
+
+    def _translate(self, sample: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+        reference = None
+        if self.night_references:
+            reference = read_image(self.night_references[int(rng.integers(len(self.night_references)))])
+        night = self.translator(sample["image"], reference, sample["name"], rng)
+        if night.shape != sample["image"].shape or night.dtype != np.uint8:
+            raise InputError(
+                f"translator {self.translator!r} returned {night.dtype} {night.shape} for {sample['name']!r}, "
+                f"expected uint8 {sample['image'].shape} (pixel-aligned with S_d); a translator that reads "
+                "full-size images from a folder needs translate_full_image=True"
+            )
+        return {**sample, "image_night": night}
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        rng = self.rng(index)
+        sample = self.source.load(index)
+        if self.translate_full_image:
+            sample = self._geometric(self._translate(sample, rng), rng)
+        else:
+            sample = self._translate(self._geometric(sample, rng), rng)
+        return to_tensors(sample)
+
+    def __repr__(self) -> str:
+        return (
+            f"SourceStreams({len(self)} samples, {len(self.night_references)} night references, "
+            f"transform={self.transform!r}, translate_full_image={self.translate_full_image})"
+        )
+
+
+class TargetStreams(_EpochSeeded):
+    """T_n and T_d: `{"image": T_n, "image_ref": T_d, "name"}` (+ `label` of T_n when the pair
+    dataset has one, as ToyCity does), sharing one rescale/crop/resize/flip.
+
+    Args:
+        pairs: DarkZurichPairs or ACDCNight(split="train"), every sample with `image_ref`.
+        transform: a joint transform (e.g. TargetPairTransform); None = tensors at native size.
+        seed: base seed of the per-sample generators.
+    """
+
+    stream = TARGET_STREAM
+
+    def __init__(self, pairs: SampleDataset, transform: JointTransform | None = None, seed: int = 0) -> None:
+        super().__init__(seed)
+        if not pairs.has_refs:
+            raise DataError(
+                f"the target stream needs a day image (T_d) for every night image (T_n), but {pairs!r} "
+                "lacks some: check the corresp/ CSVs (Dark Zurich) or the rgb_anon/night/train_ref/ folder (ACDC)"
+            )
+        self.pairs = pairs
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        sample = self.pairs.load(index)
+        if self.transform is None:
+            return to_tensors(sample)
+        return self.transform(sample, self.rng(index))
+
+    def __repr__(self) -> str:
+        return f"TargetStreams({len(self)} pairs, labels={self.pairs.has_labels}, transform={self.transform!r})"
