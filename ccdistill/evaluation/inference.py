@@ -151,7 +151,8 @@ def predict(
         sliding_window: (height, width) of windows for sliding-window inference at the network
             resolution; overlapping logits are averaged; the last window in each direction is
             flush with the border so every pixel is covered. A window larger than the image is
-            clamped to it. ``None`` runs the whole image at once.
+            clamped to it; a window side that is not a multiple of ``size_divisor`` is padded
+            like a whole image. ``None`` runs the whole image at once.
         stride: (height, width) step between windows; default two thirds of the window.
         output_size: (height, width) of the returned probabilities; default the input's H×W.
             Probabilities are resized bilinearly, which keeps every pixel a distribution.

@@ -123,7 +123,7 @@ class ConfusionMatrix:
             raise InputError(
                 f"target holds values in [{tmin}, {tmax}] besides ignore_index={self.ignore_index}, "
                 f"expected class ids in [0, {k - 1}]; Cityscapes labelIds must be mapped to "
-                "trainIds first (ccdistill.data.labels.label_ids_to_train_ids)"
+                "trainIds first (ccdistill.labels.label_ids_to_train_ids)"
             )
         # One bincount over a joint index is much faster than K² boolean masks.
         counts = torch.bincount(target_v * k + pred_v, minlength=k * k)

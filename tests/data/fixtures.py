@@ -45,6 +45,29 @@ def night_of(image: np.ndarray) -> np.ndarray:
     return (image // NIGHT_DIMMING).astype(np.uint8)
 
 
+def interior(label: np.ndarray, radius: int = 2) -> np.ndarray:
+    """Pixels whose (2r+1)² neighbourhood holds one labelled class (away from block borders)."""
+    height, width = label.shape
+    padded = np.pad(label.astype(np.int32), radius, constant_values=-1)
+    same = np.ones_like(label, dtype=bool)
+    for dy in range(-radius, radius + 1):
+        for dx in range(-radius, radius + 1):
+            window = padded[radius + dy : radius + dy + height, radius + dx : radius + dx + width]
+            same &= window == label
+    return same & (label != IGNORE_INDEX)
+
+
+def assert_aligned(image: np.ndarray, night: np.ndarray, label: np.ndarray) -> None:
+    """Image colour = palette[label] inside blocks, and night = image / NIGHT_DIMMING everywhere."""
+    inside = interior(label)
+    assert inside.sum() > 20, "too few interior pixels to check alignment"
+    colour_error = np.abs(image[inside].astype(int) - PALETTE[label[inside]].astype(int)).max()
+    assert colour_error <= 2, f"image and label are misaligned (colour error {colour_error})"
+    night_error = np.abs(night.astype(int) - image.astype(int) // NIGHT_DIMMING).max()
+    # Two resamplings round twice; a one-pixel shift would give errors of tens at block edges.
+    assert night_error <= 3, f"day and night images are misaligned (error {night_error})"
+
+
 def _write_label(folder: Path, stem: str, train_ids: np.ndarray, kinds: tuple[str, ...], trainids_suffix: str, labelids_suffix: str) -> None:
     if "trainIds" in kinds:
         write_png(folder / f"{stem}{trainids_suffix}", train_ids)
@@ -115,7 +138,8 @@ def make_darkzurich(
     correspondence folder out (for the single pair-list CSV)."""
     rows = dz_pair_rows(pairs)
     for i, (night, day) in enumerate(rows):
-        image, train_ids = block_scene(100 + i, size)
+        # Night frames that share a day frame show its scene (the real pairs are GPS matches).
+        image, train_ids = block_scene(100 + i // 2, size)
         write_png(root / "rgb_anon" / f"{night}_rgb_anon.png", night_of(image))
         write_png(root / "rgb_anon" / f"{day}_rgb_anon.png", image)
         if train_labels:

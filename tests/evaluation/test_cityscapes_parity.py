@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ccdistill.data.labels import (
+from ccdistill.labels import (
     CLASS_NAMES,
     NUM_CLASSES,
     TRAIN_ID_TO_LABEL_ID,

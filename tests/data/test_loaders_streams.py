@@ -1,0 +1,208 @@
+"""The training streams (S_d, S_n, label; T_n, T_d) and build_datasets on a ToyCity-like tree."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from fixtures import NIGHT_DIMMING, make_acdc, make_cityscapes, make_toycity_like, night_of
+from torch.utils.data import DataLoader
+
+from ccdistill.config import DataConfig
+from ccdistill.data import (
+    DATASETS,
+    CityscapesDataset,
+    DarkZurichEval,
+    DarkZurichPairs,
+    SourcePairTransform,
+    SourceStreams,
+    TargetPairTransform,
+    TargetStreams,
+    build_datasets,
+    read_image,
+)
+from ccdistill.data.labels import PALETTE
+from ccdistill.data.transforms import tensor_to_image
+from ccdistill.errors import DataError, InputError
+
+
+def dim_translator(day, reference, name, rng):
+    """Stand-in for ccdistill.data.translate: a pixel-aligned 'night' version of S_d."""
+    assert day.dtype == np.uint8 and day.ndim == 3
+    return night_of(day)
+
+
+class FolderTranslator:
+    """Stand-in for translation='folder': reads the full-size night image named like S_d."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __call__(self, day, reference, name, rng):
+        return read_image(next(self.folder.rglob(f"{name}.png")))
+
+
+@pytest.fixture
+def toy_root(tmp_path):
+    return make_toycity_like(tmp_path / "toycity")
+
+
+def assert_streams_aligned(sample):
+    day, night, label = tensor_to_image(sample["image"]), tensor_to_image(sample["image_night"]), sample["label"].numpy()
+    assert np.abs(night.astype(int) - day.astype(int) // NIGHT_DIMMING).max() <= 3
+    labelled = label != 255
+    # Nearest-resampled labels against bilinear images: most labelled pixels show their class colour.
+    matches = (np.abs(day[labelled].astype(int) - PALETTE[label[labelled]].astype(int)).max(axis=1) <= 2).mean()
+    assert matches > 0.6, f"only {matches:.0%} of labelled pixels match their class colour"
+
+
+def test_source_streams_translate_after_the_crop(toy_root):
+    references = sorted((toy_root / "target/rgb_anon/train/night").rglob("*.png"))
+    seen = []
+
+    def recording(day, reference, name, rng):
+        seen.append((day.shape, reference.shape, name))
+        return night_of(day)
+
+    streams = SourceStreams(
+        CityscapesDataset(toy_root / "source"), recording, references, SourcePairTransform(crop=(24, 24), scale=(0.9, 1.0))
+    )
+    sample = streams[1]
+    assert set(sample) == {"image", "image_night", "label", "name"}
+    assert sample["image"].shape == sample["image_night"].shape == (3, 24, 24) and sample["label"].shape == (24, 24)
+    # The translator saw the crop, one T_n reference, and the S_d file stem.
+    assert seen == [((24, 24, 3), (32, 64, 3), "toysource_000001_000020_leftImg8bit")]
+    assert_streams_aligned(sample)
+
+
+def test_source_streams_translate_full_image_for_folder_translators(toy_root):
+    source = CityscapesDataset(toy_root / "source")
+    translator = FolderTranslator(toy_root / "source/leftImg8bit_night")
+    transform = SourcePairTransform(crop=(24, 24), scale=(0.75, 1.0))
+    streams = SourceStreams(source, translator, transform=transform, translate_full_image=True)
+    for index in range(len(streams)):
+        assert_streams_aligned(streams[index])
+    after_crop = SourceStreams(source, translator, transform=transform)
+    with pytest.raises(InputError, match="translate_full_image=True"):
+        after_crop[0]
+
+
+def test_stream_augmentation_depends_on_seed_epoch_and_index_only(toy_root):
+    def build(seed):
+        return SourceStreams(CityscapesDataset(toy_root / "source"), dim_translator,
+                             transform=SourcePairTransform(crop=(16, 16), scale=(0.5, 1.0)), seed=seed)
+
+    first, again = build(0), build(0)
+    torch.testing.assert_close(first[2]["image"], again[2]["image"])
+    reference = first[2]["image"]
+    changed = []
+    for epoch in range(1, 5):
+        first.set_epoch(epoch)
+        changed.append(not torch.equal(first[2]["image"], reference))
+    assert any(changed)
+    first.set_epoch(0)
+    torch.testing.assert_close(first[2]["image"], reference)
+
+
+def test_target_streams_pair_night_with_day_and_share_geometry(toy_root):
+    pairs = DarkZurichPairs(toy_root / "target")
+    streams = TargetStreams(pairs, TargetPairTransform(scale=(0.9, 1.1), crop=(28, 28), size=(20, 20)), seed=3)
+    sample = streams[0]
+    assert set(sample) == {"image", "image_ref", "name", "label"}
+    assert sample["image"].shape == sample["image_ref"].shape == (3, 20, 20) and sample["label"].shape == (20, 20)
+    night, day = tensor_to_image(sample["image"]), tensor_to_image(sample["image_ref"])
+    # The fixture's T_n is T_d dimmed, so shared geometry means night = day / 4 pixel by pixel.
+    assert np.abs(night.astype(int) - day.astype(int) // NIGHT_DIMMING).max() <= 3
+
+
+def test_target_streams_need_day_references(tmp_path):
+    make_acdc(tmp_path, {"train": 2})
+    for ref in (tmp_path / "rgb_anon/night/train_ref").rglob("*.png"):
+        ref.unlink()
+    from ccdistill.data import ACDCNight
+
+    with pytest.raises(DataError, match="T_d"):
+        TargetStreams(ACDCNight(tmp_path, "train"))
+
+
+def test_streams_batch_through_a_dataloader(toy_root):
+    source = SourceStreams(CityscapesDataset(toy_root / "source"), dim_translator,
+                           transform=SourcePairTransform(crop=(16, 16)))
+    batch = next(iter(DataLoader(source, batch_size=2, num_workers=0)))
+    assert batch["image"].shape == (2, 3, 16, 16) and batch["label"].dtype == torch.int64
+    assert len(batch["name"]) == 2
+
+
+# ---------------------------------------------------------------------------------------------
+# build_datasets
+
+
+@pytest.fixture
+def translator_calls(monkeypatch):
+    """Replace ccdistill.data.translate by a stand-in that records how build_datasets calls it."""
+    calls = []
+    module = types.ModuleType("ccdistill.data.translate")
+
+    def build_translator(method="fda", beta=0.01, folder=None):
+        calls.append((method, beta, folder))
+        return dim_translator
+
+    module.build_translator = build_translator
+    monkeypatch.setitem(sys.modules, "ccdistill.data.translate", module)
+    return calls
+
+
+def toy_config(root, **overrides):
+    values = dict(dataset="toycity", root=str(root), source_crop=(16, 16), target_crop=(24, 24), target_size=(16, 16))
+    return DataConfig(**{**values, **overrides})
+
+
+def test_build_datasets_toycity(toy_root, translator_calls):
+    bundle = build_datasets(toy_config(toy_root, translation="fda", translation_beta=0.05), seed=7)
+    assert translator_calls == [("fda", 0.05, None)]
+    assert len(bundle.source) == 4 and len(bundle.target) == 4 and len(bundle.evaluation) == 2
+    assert len(bundle.source.night_references) == 4  # the T_n frames are FDA's style references
+    source, target, evaluation = bundle.source[0], bundle.target[0], bundle.evaluation[0]
+    assert source["image"].shape == source["image_night"].shape == (3, 16, 16)
+    assert target["image"].shape == target["image_ref"].shape == (3, 16, 16)
+    assert evaluation["image"].shape == (3, 32, 64) and evaluation["label"].shape == (32, 64)
+    assert isinstance(bundle.evaluation, DarkZurichEval) and bundle.source.seed == 7
+    bundle.set_epoch(3)
+    assert bundle.source.epoch == bundle.target.epoch == 3
+
+
+def test_build_datasets_oracle_translation_reads_true_source_night(toy_root, translator_calls):
+    bundle = build_datasets(toy_config(toy_root, translation="folder", eval_split="test", eval_size=(16, 32)))
+    assert translator_calls == [("folder", 0.01, str(toy_root / "source/leftImg8bit_night"))]
+    assert bundle.source.translate_full_image and bundle.source.night_references == []
+    evaluation = bundle.evaluation[1]
+    assert evaluation["image"].shape == (3, 16, 32) and evaluation["label"].shape == (32, 64)
+
+
+def test_build_datasets_real_layouts(tmp_path, translator_calls):
+    make_cityscapes(tmp_path / "cityscapes", {"train": 2})
+    make_acdc(tmp_path / "acdc", {"train": 2, "val": 1})
+    cfg = DataConfig(dataset="cityscapes_acdc", source_root=str(tmp_path / "cityscapes"),
+                     target_root=str(tmp_path / "acdc"), translation="none", source_crop=(16, 16),
+                     target_crop=(24, 24), target_size=(16, 16))
+    bundle = build_datasets(cfg)
+    assert len(bundle.source) == 2 and len(bundle.target) == 2 and len(bundle.evaluation) == 1
+    assert bundle.target[1]["image_ref"].shape == (3, 16, 16)
+    with pytest.raises(InputError, match="data.target_root is empty"):
+        build_datasets(DataConfig(dataset="cityscapes_darkzurich", source_root=str(tmp_path / "cityscapes")))
+    with pytest.raises(InputError, match="translation_folder"):
+        build_datasets(DataConfig(**{**cfg.__dict__, "translation": "folder"}))
+
+
+def test_build_datasets_rejects_unknown_names(tmp_path, translator_calls):
+    with pytest.raises(InputError) as error:
+        build_datasets(DataConfig(dataset="gta5"))
+    assert all(name in str(error.value) for name in DATASETS)
+    with pytest.raises(InputError, match="eval_split"):
+        build_datasets(DataConfig(eval_split="train"))
+    with pytest.raises(DataError, match="ccdistill data toy"):
+        build_datasets(DataConfig(root=str(tmp_path / "absent")))
