@@ -75,7 +75,8 @@ def throughput(tokens: int, dim: int, chunk: int, repeats: int, device: torch.de
         t_chunked.append(_timed(chunked, device))
     med_bare, med_chunked = statistics.median(t_bare), statistics.median(t_chunked)
     gflop = 2 * tokens * tokens * dim / 1e9
-    print(f"    bare torch.mm      median {med_bare * 1e3:8.2f} ms  ({gflop / med_bare:6.1f} GFLOP/s)")
+    print(f"    bare torch.mm      median {med_bare * 1e3:8.2f} ms  "
+          f"({gflop / med_bare:6.1f} GFLOP/s)")
     print(f"    pixel_correlation  median {med_chunked * 1e3:8.2f} ms  (chunk_size={chunk})")
     return med_bare / med_chunked
 
@@ -139,7 +140,8 @@ def main() -> None:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--tokens", type=int, default=4096, help="P = Q, pixels per image")
     parser.add_argument("--dim", type=int, default=128, help="D, embedding dimension")
-    parser.add_argument("--chunk", type=int, default=1024, help="chunk_size (default as in the API)")
+    parser.add_argument("--chunk", type=int, default=1024,
+                        help="chunk_size (the API default)")
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--measure-memory", choices=MEMORY_CASES, help=argparse.SUPPRESS)
     args = parser.parse_args()

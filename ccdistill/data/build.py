@@ -17,12 +17,11 @@ from ccdistill.errors import DataError, InputError
 
 DATASETS: tuple[str, ...] = ("toycity", "cityscapes_darkzurich", "cityscapes_acdc")
 EVAL_SPLITS: tuple[str, ...] = ("val", "test")
-# Translators that take a T_n image as their style reference; the others ignore it, so no
-# reference image is read for them.
-REFERENCE_METHODS: tuple[str, ...] = ("fda", "lab")
 # Precomputed night images come at full resolution: translate before cropping.
 FULL_IMAGE_METHODS: tuple[str, ...] = ("folder",)
-TOY_SOURCE, TOY_TARGET, TOY_SOURCE_NIGHT = "source", "target", "source/leftImg8bit_night"
+# ToyCity's true night renderings of the source train scenes (the oracle translation); the
+# train subfolder only, since the stream reads the train split.
+TOY_SOURCE, TOY_TARGET, TOY_SOURCE_NIGHT = "source", "target", "source/leftImg8bit_night/train"
 
 
 @dataclass
@@ -85,7 +84,8 @@ def build_datasets(cfg: DataConfig | None = None, seed: int = 0) -> DatasetBundl
     Returns:
         DatasetBundle(source, target, evaluation); call `bundle.set_epoch(e)` each epoch.
     """
-    from ccdistill.data.translate import build_translator  # imported here: translation pulls in extra code
+    # Imported here: translation pulls in extra code that building loaders alone does not need.
+    from ccdistill.data.translate import REFERENCE_METHODS, build_translator
 
     cfg = cfg if cfg is not None else DataConfig()
     if cfg.dataset not in DATASETS:
@@ -102,6 +102,7 @@ def build_datasets(cfg: DataConfig | None = None, seed: int = 0) -> DatasetBundl
         evaluation = DarkZurichEval(target_root, cfg.eval_split, evaluation_transform)
 
     translator = build_translator(cfg.translation, cfg.translation_beta, _translation_folder(cfg))
+    # Only translators that use a T_n style reference get one (reading it costs a PNG decode).
     references = [files.image for files in pairs.samples] if cfg.translation in REFERENCE_METHODS else []
     source = SourceStreams(
         CityscapesDataset(source_root, "train"),

@@ -13,11 +13,7 @@ import torch
 from torch import Tensor
 
 from ccdistill.errors import InputError
-
-# The value of ignored pixels, as ccdistill.data.labels.IGNORE_INDEX (a test keeps the two
-# equal). Not imported from there: ccdistill.data imports the config, which imports these
-# losses, so importing ccdistill.data here would make `import ccdistill.losses` circular.
-IGNORE_INDEX = 255
+from ccdistill.labels import IGNORE_INDEX  # noqa: F401  (re-exported for the loss modules)
 
 GRANULARITIES = ("image", "token")
 DISTANCES = ("l1", "mse")

@@ -194,7 +194,9 @@ def js_divergence(p: Tensor, q: Tensor) -> Tensor:
     check_floating("p", p)
     check_floating("q", q)
     if p.shape != q.shape:
-        raise InputError(f"p has shape {tuple(p.shape)} but q has {tuple(q.shape)}; they must match")
+        raise InputError(
+            f"p has shape {tuple(p.shape)} but q has {tuple(q.shape)}; they must match"
+        )
     # The smallest normal number stands in for 0 so log stays finite; its weight is < 1e-37.
     tiny = torch.finfo(as_float(p).dtype).tiny
     return _js_from_log_probs(as_float(p).clamp_min(tiny).log(), as_float(q).clamp_min(tiny).log())

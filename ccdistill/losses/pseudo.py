@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ccdistill.errors import InputError
+from ccdistill.labels import DYNAMIC_CLASSES
 from ccdistill.losses._checks import (
     IGNORE_INDEX,
     as_float,
@@ -89,10 +90,6 @@ def pseudo_labels(
             w = torch.where(confidence >= confidence_threshold, day_weight, night_weight)
             w = w.unsqueeze(1)
             label = (w * p_day + (1.0 - w) * p_night).argmax(dim=1)
-    # Imported here, not at the top: ccdistill.data imports the config, which imports the
-    # losses (see IGNORE_INDEX in _checks.py).
-    from ccdistill.labels import DYNAMIC_CLASSES
-
     dynamic = torch.tensor(DYNAMIC_CLASSES, device=label.device)
     ignored = torch.isin(label, dynamic)
     if rule == "confidence":

@@ -170,8 +170,7 @@ def ccdistill_loss(
         "seg_night", "pseudo", "oracle", "cdc", "js", "cds"), plus "total" =
         Σ λ_term · (r(t) for cdc, js, cds) · term.
     """
-    options = DistillationOptions() if options is None else options
-    o = options
+    o = DistillationOptions() if options is None else options
     terms: dict[str, Tensor] = {}
 
     def need(term: str, *streams: str) -> bool:

@@ -92,7 +92,7 @@ def test_dark_zurich_pairs_follow_corresp_rows(tmp_path):
         # Fixture rows pair night frame i with day frame i // 2.
         assert files.image_ref.name == f"{DZ_DAY_SEQ}_frame_{200 + index // 2:06d}_rgb_anon.png"
     raw = dataset.load(3)
-    day, _ = block_scene(100 + 3)
+    day, _ = block_scene(100 + 3 // 2)
     np.testing.assert_array_equal(raw["image"], night_of(day))
     sample = dataset[3]
     assert set(sample) == {"image", "image_ref", "name"}
@@ -138,7 +138,7 @@ def test_dark_zurich_malformed_or_absent_pair_list(tmp_path):
 def test_dark_zurich_train_labels_are_loaded_when_present(tmp_path):
     make_darkzurich(tmp_path, pairs=2, train_labels=True)
     sample = DarkZurichPairs(tmp_path)[1]
-    _, train_ids = block_scene(101)
+    _, train_ids = block_scene(100 + 1 // 2)
     np.testing.assert_array_equal(sample["label"].numpy(), train_ids)
 
 

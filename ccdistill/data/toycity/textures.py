@@ -7,6 +7,7 @@ the same when the camera moves, which the day/night pairs rely on.
 from __future__ import annotations
 
 import numpy as np
+from PIL import Image
 from scipy import ndimage
 
 # Odd 32-bit multipliers that scatter consecutive integers (Knuth / xxHash style mixing).
@@ -16,22 +17,24 @@ UINT32_RANGE = float(2**32)
 
 
 def value_noise(table: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Smooth value noise: bilinear (smoothstep-eased) interpolation of an n×n random lattice,
-    tiled periodically. `a`, `b` are lattice coordinates of any broadcastable shapes; returns
-    float32 of the broadcast shape with roughly unit variance at lattice points."""
+    """Smooth value noise: bilinear (smoothstep-eased) interpolation of an n×n random lattice
+    (n a power of two), tiled periodically. `a`, `b` are lattice coordinates of any
+    broadcastable shapes; returns float32 of the broadcast shape, about unit variance."""
     n = table.shape[0]
+    wrap = n - 1  # n is a power of two: & wrap is a cheap modulo that also handles negatives
+    flat = table.reshape(-1)
     a = np.asarray(a, dtype=np.float32)
     b = np.asarray(b, dtype=np.float32)
     a_floor, b_floor = np.floor(a), np.floor(b)
     fa, fb = a - a_floor, b - b_floor
     fa = fa * fa * (3 - 2 * fa)
     fb = fb * fb * (3 - 2 * fb)
-    ia = a_floor.astype(np.int64) % n
-    ib = b_floor.astype(np.int64) % n
-    ia1, ib1 = (ia + 1) % n, (ib + 1) % n
-    top = table[ia, ib] * (1 - fb) + table[ia, ib1] * fb
-    bottom = table[ia1, ib] * (1 - fb) + table[ia1, ib1] * fb
-    return (top * (1 - fa) + bottom * fa).astype(np.float32)
+    ia = (a_floor.astype(np.int32) & wrap) * n
+    ib = b_floor.astype(np.int32) & wrap
+    ia1, ib1 = (ia + n) & (wrap * n + wrap), (ib + 1) & wrap
+    top = flat[ia + ib] * (1 - fb) + flat[ia + ib1] * fb
+    bottom = flat[ia1 + ib] * (1 - fb) + flat[ia1 + ib1] * fb
+    return top * (1 - fa) + bottom * fa
 
 
 def hash01(seed: int, *keys: np.ndarray) -> np.ndarray:
@@ -67,15 +70,11 @@ def blur(image: np.ndarray, sigma: float, downsample: int = 1) -> np.ndarray:
 
 
 def upsample_bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """h×w×C -> size[0]×size[1]×C, bilinear with pixel centres aligned (edges clamped)."""
-    h, w = image.shape[:2]
+    """h×w×C float32 -> size[0]×size[1]×C float32, bilinear with pixel centres aligned."""
     height, width = size
-    ys = np.clip((np.arange(height) + 0.5) * h / height - 0.5, 0, h - 1)
-    xs = np.clip((np.arange(width) + 0.5) * w / width - 0.5, 0, w - 1)
-    y0, x0 = np.floor(ys).astype(int), np.floor(xs).astype(int)
-    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
-    fy, fx = (ys - y0)[:, None, None], (xs - x0)[None, :, None]
-    rows0, rows1 = image[y0], image[y1]
-    top = rows0[:, x0] * (1 - fx) + rows0[:, x1] * fx
-    bottom = rows1[:, x0] * (1 - fx) + rows1[:, x1] * fx
-    return (top * (1 - fy) + bottom * fy).astype(image.dtype)
+    channels = [
+        np.asarray(Image.fromarray(np.ascontiguousarray(image[..., c], dtype=np.float32))
+                   .resize((width, height), Image.BILINEAR))
+        for c in range(image.shape[2])
+    ]
+    return np.stack(channels, axis=-1)

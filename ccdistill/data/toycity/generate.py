@@ -1,0 +1,260 @@
+"""Write the ToyCity benchmark to disk in the Cityscapes (source) and Dark Zurich (target) layouts.
+
+    root/manifest.json
+    root/source/leftImg8bit/{train,val}/toysource/toysource_<seq>_<frame>_leftImg8bit.png       S_d
+    root/source/gtFine/{train,val}/toysource/<prefix>_gtFine_{labelIds,labelTrainIds}.png
+    root/source/leftImg8bit_night/{train,val}/toysource/<day file name>                         true S_n
+    root/target/rgb_anon/train/{day/TOY0001,night/TOY0002}/<SEQ>_frame_<n>_rgb_anon.png        T_d, T_n
+    root/target/corresp/train/night/TOY0002.csv                                                 T_n -> T_d
+    root/target/gt/train/night/TOY0002/<night stem>_gt_labelTrainIds.png                        (oracle)
+    root/target/rgb_anon/{val,test}/night/{TOY0003,TOY0004}/...  + {val,test}_ref/day/<SEQ>_ref/...
+    root/target/gt/{val,test}/night/<SEQ>/<stem>_gt_{labelTrainIds,labelIds}.png
+
+Every file is a pure function of (seed, split, index): generators are seeded per file, so the
+same seed gives byte-identical PNGs (the manifest's sha256 checksums prove it). Files are
+written into root/.toycity-partial and moved into place at the end: an interrupted run leaves
+no half dataset, and nothing is written outside root.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ccdistill.data.toycity.render import render
+from ccdistill.data.toycity.scene import MIN_SIZE, paired_scene, sample_scene
+from ccdistill.errors import DataError, InputError
+
+GENERATOR = "toycity"
+VERSION = "1"
+MANIFEST = "manifest.json"
+PARTIAL = ".toycity-partial"
+OWNED: tuple[str, ...] = ("source", "target", MANIFEST)  # what a (forced) run replaces in root
+PNG_COMPRESS_LEVEL = 1  # fast; fixed so that files are byte-reproducible
+
+SOURCE_CITY_NAME = "toysource"
+SOURCE_FRAME = 19  # Cityscapes annotates the 20th frame of each snippet
+TARGET_SEQUENCES = {"train_day": "TOY0001", "train_night": "TOY0002", "val": "TOY0003", "test": "TOY0004"}
+# Split codes mixed into every per-file seed, so splits never share a scene.
+SPLIT_CODES = {"source_train": 1, "source_val": 2, "target_train": 3, "target_val": 4, "target_test": 5}
+DAY_STRENGTH = (0.0, 0.06)  # night strengths of "day" images (a little variety in the light)
+NIGHT_STRENGTH = (0.9, 1.0)
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One unit of work: a source scene or a target day/night pair."""
+
+    split: str  # a SPLIT_CODES key
+    index: int
+
+
+class _Writer:
+    """Encodes PNGs, writes them below a folder and records their sha256 by relative path."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files: dict[str, str] = {}
+
+    def png(self, relpath: str, array: np.ndarray) -> None:
+        buffer = io.BytesIO()
+        # uint8 H×W -> mode "L" (labels), H×W×3 -> "RGB".
+        Image.fromarray(np.ascontiguousarray(array, dtype=np.uint8)).save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+        self.bytes(relpath, buffer.getvalue())
+
+    def bytes(self, relpath: str, data: bytes) -> None:
+        path = self.folder / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        self.files[relpath] = hashlib.sha256(data).hexdigest()
+
+
+def _entropy(seed: int, item: _Item, *extra: int) -> tuple[int, ...]:
+    return (seed, SPLIT_CODES[item.split], item.index, *extra)
+
+
+def _strengths(seed: int, item: _Item) -> tuple[float, float, int, int]:
+    """(day strength, night strength, day noise seed, night noise seed) of one item."""
+    rng = np.random.default_rng(np.random.SeedSequence(_entropy(seed, item, 99)))
+    day, night = rng.uniform(*DAY_STRENGTH), rng.uniform(*NIGHT_STRENGTH)
+    noise = rng.integers(0, 2**31, size=2)
+    return float(day), float(night), int(noise[0]), int(noise[1])
+
+
+def _source_scene(writer: _Writer, item: _Item, seed: int, size: tuple[int, int]) -> None:
+    split = item.split.removeprefix("source_")
+    scene = sample_scene(_entropy(seed, item), "source", size)
+    day, night, day_noise, night_noise = _strengths(seed, item)
+    prefix = f"{SOURCE_CITY_NAME}_{item.index:06d}_{SOURCE_FRAME:06d}"
+    folder = f"{split}/{SOURCE_CITY_NAME}"
+    writer.png(f"source/leftImg8bit/{folder}/{prefix}_leftImg8bit.png", render(scene, day, noise_seed=day_noise))
+    writer.png(f"source/leftImg8bit_night/{folder}/{prefix}_leftImg8bit.png",
+               render(scene, night, noise_seed=night_noise))
+    writer.png(f"source/gtFine/{folder}/{prefix}_gtFine_labelIds.png", scene.label_ids)
+    writer.png(f"source/gtFine/{folder}/{prefix}_gtFine_labelTrainIds.png", scene.label)
+
+
+def _target_pair(writer: _Writer, item: _Item, seed: int, size: tuple[int, int]) -> str | None:
+    """Write one target day/night pair; returns the corresp row for train pairs."""
+    split = item.split.removeprefix("target_")
+    day_scene = sample_scene(_entropy(seed, item), "target", size)
+    night_scene = paired_scene(day_scene, _entropy(seed, item, 1))
+    day, night, day_noise, night_noise = _strengths(seed, item)
+    day_image = render(day_scene, day, noise_seed=day_noise)
+    night_image = render(night_scene, night, noise_seed=night_noise)
+    frame = f"frame_{item.index:06d}"
+    if split == "train":
+        day_seq, night_seq = TARGET_SEQUENCES["train_day"], TARGET_SEQUENCES["train_night"]
+        day_stem, night_stem = f"{day_seq}_{frame}", f"{night_seq}_{frame}"
+        writer.png(f"target/rgb_anon/train/day/{day_seq}/{day_stem}_rgb_anon.png", day_image)
+        writer.png(f"target/rgb_anon/train/night/{night_seq}/{night_stem}_rgb_anon.png", night_image)
+        writer.png(f"target/gt/train/night/{night_seq}/{night_stem}_gt_labelTrainIds.png", night_scene.label)
+        return f"train/night/{night_seq}/{night_stem},train/day/{day_seq}/{day_stem}"
+    seq = TARGET_SEQUENCES[split]
+    stem = f"{seq}_{frame}"
+    writer.png(f"target/rgb_anon/{split}/night/{seq}/{stem}_rgb_anon.png", night_image)
+    writer.png(f"target/rgb_anon/{split}_ref/day/{seq}_ref/{stem}_ref_rgb_anon.png", day_image)
+    writer.png(f"target/gt/{split}/night/{seq}/{stem}_gt_labelTrainIds.png", night_scene.label)
+    writer.png(f"target/gt/{split}/night/{seq}/{stem}_gt_labelIds.png", night_scene.label_ids)
+    return None
+
+
+def read_manifest(root: str | os.PathLike) -> dict | None:
+    """The manifest of a ToyCity folder, or None if `root` holds no ToyCity manifest."""
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) and manifest.get("generator") == GENERATOR else None
+
+
+def _check_arguments(size, seed, counts: dict[str, int]) -> tuple[int, int]:
+    if len(size) != 2 or any(int(s) != s or s < MIN_SIZE for s in size):
+        raise InputError(f"size must be (H, W) integers of at least {MIN_SIZE}, got {size}; e.g. (256, 512).")
+    if int(seed) != seed or seed < 0:
+        raise InputError(f"seed must be a non-negative integer, got {seed!r}.")
+    for name, count in counts.items():
+        if int(count) != count or count < 1:
+            raise InputError(f"{name} must be a positive integer, got {count!r}.")
+    return int(size[0]), int(size[1])
+
+
+def _prepare_root(root: Path, wanted: dict, force: bool) -> dict | None:
+    """Check that `root` may be written; returns the existing manifest if it already matches."""
+    if root.exists() and not root.is_dir():
+        raise DataError(f"ToyCity root {root} exists and is not a folder; choose a folder path.")
+    existing = read_manifest(root) if root.is_dir() else None
+    if existing is not None:
+        same = all(existing.get(key) == value for key, value in wanted.items())
+        if same and not force:
+            return existing
+        if not force:
+            settings = {key: existing.get(key) for key in wanted}
+            raise DataError(
+                f"{root} holds a ToyCity generated with other settings ({settings}); pass force=True "
+                "(--force) to regenerate it, or choose another root."
+            )
+        return None
+    entries = [entry.name for entry in root.iterdir() if entry.name != PARTIAL] if root.is_dir() else []
+    if entries and not force:
+        raise DataError(
+            f"{root} is not empty and is not a ToyCity folder (no {MANIFEST} from the toycity generator; "
+            f"it holds e.g. {sorted(entries)[:3]}); choose an empty or new folder, or pass force=True "
+            f"(--force) to write ToyCity into it (replacing only {', '.join(OWNED)})."
+        )
+    return None
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def generate_toycity(
+    root: str | os.PathLike,
+    size: tuple[int, int] = (256, 512),
+    seed: int = 0,
+    n_train: int = 200,
+    n_val: int = 50,
+    n_test: int = 50,
+    force: bool = False,
+    progress: bool = True,
+) -> dict:
+    """Generate the ToyCity benchmark under `root` (layout in the module docstring).
+
+    Args:
+        root: output folder; created if missing. It must be empty, absent, or a ToyCity folder.
+        size: (H, W) of every image.
+        seed: the same seed gives byte-identical files.
+        n_train: source train scenes and target train day/night pairs.
+        n_val: source val scenes and target val night images (with day references and labels).
+        n_test: target test night images (with day references and labels).
+        force: regenerate an existing ToyCity with other settings, or write into a non-empty
+            foreign folder (only source/, target/ and manifest.json are replaced).
+        progress: show a tqdm progress bar.
+
+    Returns:
+        The manifest: {"generator", "version", "seed", "size": [H, W], "counts", "files":
+        {relative path: sha256}}. If root already holds a ToyCity with the same settings it is
+        returned without regenerating.
+    """
+    counts = {"n_train": n_train, "n_val": n_val, "n_test": n_test}
+    size = _check_arguments(size, seed, counts)
+    root = Path(root)
+    wanted = {
+        "generator": GENERATOR, "version": VERSION, "seed": int(seed), "size": list(size),
+        "counts": {"source_train": n_train, "source_val": n_val, "target_train_pairs": n_train,
+                   "target_val": n_val, "target_test": n_test},
+    }
+    existing = _prepare_root(root, wanted, force)
+    if existing is not None:
+        return existing
+    items = (
+        [_Item("source_train", i) for i in range(n_train)] + [_Item("source_val", i) for i in range(n_val)]
+        + [_Item("target_train", i) for i in range(n_train)] + [_Item("target_val", i) for i in range(n_val)]
+        + [_Item("target_test", i) for i in range(n_test)]
+    )
+    root.mkdir(parents=True, exist_ok=True)
+    partial = root / PARTIAL
+    _remove(partial)  # left by an interrupted run
+    partial.mkdir()
+    try:
+        writer = _Writer(partial)
+        corresp: list[str] = []
+        iterator = items
+        if progress:
+            from tqdm import tqdm
+
+            iterator = tqdm(items, desc="ToyCity", unit="scene")
+        for item in iterator:
+            if item.split.startswith("source"):
+                _source_scene(writer, item, int(seed), size)
+            else:
+                row = _target_pair(writer, item, int(seed), size)
+                if row is not None:
+                    corresp.append(row)
+        night_seq = TARGET_SEQUENCES["train_night"]
+        writer.bytes(f"target/corresp/train/night/{night_seq}.csv", ("\n".join(corresp) + "\n").encode())
+        manifest = dict(wanted, files=dict(sorted(writer.files.items())))
+        (partial / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
+        # Swap in: drop the manifest first, so an interruption mid-swap never looks complete.
+        _remove(root / MANIFEST)
+        for name in OWNED:
+            _remove(root / name)
+            os.replace(partial / name, root / name)
+    finally:
+        _remove(partial)
+    return manifest
