@@ -276,6 +276,12 @@ def validate_config(config: Config) -> None:
         raise ConfigError(f"config key 'train.amp' must be auto, bf16, fp16 or off, got '{train.amp}'")
     if config.optim.lr <= 0:
         raise ConfigError(f"config key 'optim.lr' must be positive, got {config.optim.lr}")
+    # The loss dataclasses check their own values on construction; re-run those checks.
+    for key, section in (("loss", config.loss), ("distill", config.distill)):
+        try:
+            type(section)(**dataclasses.asdict(section))
+        except (ValueError, TypeError) as error:
+            raise ConfigError(f"config section '{key}': {error}") from None
 
 
 def config_to_dict(config: Config) -> dict[str, Any]:

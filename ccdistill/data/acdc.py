@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ccdistill.data.io import FileKind, PathLike, SampleDataset, SampleFiles, Transform, find_label, require_all, strip_suffix
+from ccdistill.data.io import (
+    FileKind, PathLike, SampleDataset, SampleFiles, Transform, find_label, require_all, strip_suffix,
+)
 from ccdistill.errors import InputError
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
@@ -80,7 +82,10 @@ def find_samples(root: PathLike, split: str = "train") -> list[SampleFiles]:
     samples = []
     for image in image_kind(split).list(root):
         ref = ref_path(root, split, image)
-        label = find_label([(label_path(root, split, image), "trainIds"), (label_path(root, split, image, LABEL_IDS_SUFFIX), "labelIds")])
+        label = find_label([
+            (label_path(root, split, image), "trainIds"),
+            (label_path(root, split, image, LABEL_IDS_SUFFIX), "labelIds"),
+        ])
         samples.append(
             SampleFiles(
                 name=image.stem,

@@ -131,7 +131,11 @@ def _split_checks(dataset: str) -> list[SplitCheck]:
             SplitCheck(
                 split, split in ("train", "val"), acdc.image_kind(split),
                 lambda root, split=split: acdc.ACDCNight(root, split),
-                {"images": acdc.image_kind(split), "day references": acdc.ref_kind(split), "labels": acdc.label_kind(split)},
+                {
+                    "images": acdc.image_kind(split),
+                    "day references": acdc.ref_kind(split),
+                    "labels": acdc.label_kind(split),
+                },
                 {"images": acdc.EXPECTED_IMAGES[split]}, ref_name="day references",
             )
             for split in acdc.SPLITS
@@ -191,7 +195,9 @@ def check_layout(dataset: str, root: PathLike, deep: bool = False) -> LayoutRepo
     root = Path(root)
     report = LayoutReport(dataset, root)
     if not root.is_dir():
-        report.problems.append(f"root folder {root} does not exist; pass the folder the {dataset} archives were extracted into.")
+        report.problems.append(
+            f"root folder {root} does not exist; pass the folder the {dataset} archives were extracted into."
+        )
         return report
     report.splits = [_check_split(check, root, deep) for check in checks]
     return report

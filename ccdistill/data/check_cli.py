@@ -25,5 +25,7 @@ def register_check(data_subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--dataset", required=True, choices=DATASETS, help="which dataset the folder holds")
     parser.add_argument("--root", required=True, help="the folder the archives were extracted into")
-    parser.add_argument("--deep", action="store_true", help="decode every file, not only the first sample of each split")
+    parser.add_argument(
+        "--deep", action="store_true", help="decode every file, not only the first sample of each split"
+    )
     parser.set_defaults(func=run_check)

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ccdistill.data.io import FileKind, PathLike, SampleDataset, SampleFiles, Transform, find_label, require_all, strip_suffix
+from ccdistill.data.io import (
+    FileKind, PathLike, SampleDataset, SampleFiles, Transform, find_label, require_all, strip_suffix,
+)
 from ccdistill.errors import InputError
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
@@ -69,9 +71,10 @@ def find_samples(root: PathLike, split: str = "train") -> list[SampleFiles]:
     for image in image_kind(split).list(root):
         label = None
         if split in LABELLED_SPLITS:
-            label = find_label(
-                [(label_path(root, split, image, TRAIN_IDS_SUFFIX), "trainIds"), (label_path(root, split, image), "labelIds")]
-            )
+            label = find_label([
+                (label_path(root, split, image, TRAIN_IDS_SUFFIX), "trainIds"),
+                (label_path(root, split, image), "labelIds"),
+            ])
         samples.append(
             SampleFiles(
                 name=image.stem,

@@ -16,7 +16,9 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from ccdistill.data.io import FileKind, PathLike, SampleDataset, SampleFiles, Transform, find_label, require_all, strip_suffix
+from ccdistill.data.io import (
+    FileKind, PathLike, SampleDataset, SampleFiles, Transform, find_label, require_all, strip_suffix,
+)
 from ccdistill.errors import DataError, InputError
 
 EVAL_SPLITS: tuple[str, ...] = ("val", "test")
@@ -216,7 +218,9 @@ class DarkZurichPairs(SampleDataset):
         transform: Transform | None = None,
     ) -> None:
         if split != "train":
-            raise InputError(f"Dark Zurich pairs exist for split 'train' only, got {split!r}; use DarkZurichEval for val/test")
+            raise InputError(
+                f"Dark Zurich pairs exist for split 'train' only, got {split!r}; use DarkZurichEval for val/test"
+            )
         self.root, self.split = Path(root), split
         # Clear errors when a whole folder is absent, before any row is read.
         night_kind("train").list(root)

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from torch.utils.data import Dataset
 
-from ccdistill.data.labels import KNOWN_LABEL_IDS, KNOWN_TRAIN_IDS, label_ids_to_train_ids
+from ccdistill.data.labels import IGNORE_INDEX, KNOWN_LABEL_IDS, KNOWN_TRAIN_IDS, label_ids_to_train_ids
 from ccdistill.data.transforms import EvalTransform, sample_rng
 from ccdistill.errors import DataError, InputError
 
@@ -28,7 +28,7 @@ UINT8_VALUES = 256
 # Single files
 
 
-def _open_png(path: PathLike, what: str) -> Image.Image:
+def _open_image(path: PathLike, what: str) -> Image.Image:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{what} {path} does not exist (or is not a file).")
@@ -45,7 +45,7 @@ def _open_png(path: PathLike, what: str) -> Image.Image:
 
 def read_image(path: PathLike) -> np.ndarray:
     """An RGB image file -> H×W×3 uint8 array (grey or RGBA files are converted to RGB)."""
-    image = _open_png(path, "image")
+    image = _open_image(path, "image")
     return np.asarray(image.convert("RGB"))
 
 
@@ -57,25 +57,25 @@ def read_label(path: PathLike, kind: str = "trainIds") -> np.ndarray:
     """
     if kind not in LABEL_KINDS:
         raise InputError(f"read_label kind must be one of {LABEL_KINDS}, got {kind!r}")
-    image = _open_png(path, "label")
+    image = _open_image(path, "label")
     label = np.asarray(image)
     if label.ndim != 2:
         raise DataError(
             f"label {path} has mode {image.mode} with shape {label.shape}; expected a single-channel "
-            f"PNG of {kind} (a *_{kind[0].lower()}{kind[1:]}.png file, not a *_color.png one)."
+            f"PNG of {kind} (a *_label{'Train' if kind == 'trainIds' else ''}Ids.png file, not a *_color.png one)."
         )
     if label.dtype != np.uint8:
         if label.size and (label.min() < 0 or label.max() >= UINT8_VALUES):
             raise DataError(f"label {path} holds values outside 0..255; expected 8-bit {kind}.")
         label = label.astype(np.uint8)
     known = KNOWN_TRAIN_IDS if kind == "trainIds" else KNOWN_LABEL_IDS
-    # bincount is several times faster than np.unique on full-resolution labels.
+    # bincount avoids np.unique's sort of every pixel of a full-resolution label.
     present = np.flatnonzero(np.bincount(label.ravel(), minlength=UINT8_VALUES))
     unknown = sorted(set(present.tolist()) - known)
     if unknown:
         raise DataError(
             f"label {path} contains ids {unknown} that are not Cityscapes {kind} "
-            f"(expected {sorted(known)[0]}..{max(known - {255})} or 255). "
+            f"(expected 0..{max(known - {IGNORE_INDEX})} or {IGNORE_INDEX}). "
             + (
                 "If this is a labelIds file, read it with kind='labelIds'."
                 if kind == "trainIds"

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ccdistill.data.io import FileKind, PathLike, SampleDataset, SampleFiles, Transform, find_label, require_all, strip_suffix
+from ccdistill.data.io import (
+    FileKind, PathLike, SampleDataset, SampleFiles, Transform, find_label, require_all, strip_suffix,
+)
 
 ARCHIVE = "NighttimeDrivingTest.zip"
-DOWNLOAD_HINT = "download from the Nighttime Driving page of Dai & Van Gool (http://people.ee.ethz.ch/~daid/NightDriving/)"
+DOWNLOAD_HINT = "download from Dai & Van Gool's page http://people.ee.ethz.ch/~daid/NightDriving/"
 EXPECTED_IMAGES: dict[str, int] = {"test": 50}
 
 IMAGE_SUFFIX = "_leftImg8bit.png"
@@ -51,7 +53,10 @@ def find_samples(root: PathLike) -> list[SampleFiles]:
     """The test images, sorted, with their coarse labels where they exist."""
     samples = []
     for image in image_kind().list(root):
-        label = find_label([(label_path(root, image), "trainIds"), (label_path(root, image, LABEL_IDS_SUFFIX), "labelIds")])
+        label = find_label([
+            (label_path(root, image), "trainIds"),
+            (label_path(root, image, LABEL_IDS_SUFFIX), "labelIds"),
+        ])
         samples.append(
             SampleFiles(
                 name=image.stem,

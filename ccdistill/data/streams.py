@@ -80,7 +80,9 @@ class SourceStreams(_EpochSeeded):
     ) -> None:
         super().__init__(seed)
         if not source.has_labels:
-            raise DataError(f"the source stream needs labels for every image, but {source!r} lacks some (a test split?)")
+            raise DataError(
+                f"the source stream needs labels for every image, but {source!r} lacks some (a test split?)"
+            )
         self.source = source
         self.translator = translator
         self.night_references = [Path(path) for path in night_references]

@@ -29,6 +29,7 @@ LABEL_KEY = "label"
 IMAGE_PAD_VALUE = 0
 FLIP_PROBABILITY = 0.5
 MAX_UINT8 = 255.0
+RNG_HINT = "pass rng, e.g. ccdistill.data.transforms.sample_rng(seed, epoch, index)"
 
 Sample = dict[str, Any]
 
@@ -205,7 +206,7 @@ class SourcePairTransform(JointTransform):
 
     def geometric(self, sample: Sample, rng: np.random.Generator | None = None) -> Sample:
         if rng is None:
-            raise InputError("SourcePairTransform is random: pass rng (e.g. ccdistill.data.transforms.sample_rng(seed, epoch, index))")
+            raise InputError(f"{type(self).__name__} is random: {RNG_HINT}")
         sample = random_rescale(sample, self.scale, rng)
         sample = random_crop(sample, self.crop, rng)
         return random_flip(sample, self.flip, rng)
@@ -232,7 +233,7 @@ class TargetPairTransform(JointTransform):
 
     def geometric(self, sample: Sample, rng: np.random.Generator | None = None) -> Sample:
         if rng is None:
-            raise InputError("TargetPairTransform is random: pass rng (e.g. ccdistill.data.transforms.sample_rng(seed, epoch, index))")
+            raise InputError(f"{type(self).__name__} is random: {RNG_HINT}")
         sample = random_rescale(sample, self.scale, rng)
         sample = random_crop(sample, self.crop, rng)
         sample = resize_sample(sample, self.size)

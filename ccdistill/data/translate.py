@@ -99,21 +99,36 @@ def _lab_f_inverse(t: np.ndarray) -> np.ndarray:
     return np.where(t > LAB_DELTA, t**3, 3 * LAB_DELTA**2 * (t - 4 / 29))
 
 
+# Lookup tables, uint8 sRGB -> linear and linear (quantised to ENCODE_LEVELS) -> uint8 sRGB:
+# they replace a power function per pixel and channel.
+ENCODE_LEVELS = 65536
+_DECODE_TABLE = srgb_to_linear(np.arange(256) / UINT8_MAX).astype(np.float32)
+_ENCODE_TABLE = np.clip(
+    linear_to_srgb(np.linspace(0.0, 1.0, ENCODE_LEVELS)) * UINT8_MAX + 0.5, 0, UINT8_MAX
+).astype(np.uint8)
+_RGB_TO_XYZ_NORMALISED = (RGB_TO_XYZ.T / D65_WHITE).astype(np.float32)  # linear RGB -> XYZ / white
+_XYZ_NORMALISED_TO_RGB = (XYZ_TO_RGB * D65_WHITE).T.astype(np.float32)
+
+
+def encode_srgb(linear: np.ndarray) -> np.ndarray:
+    """Linear RGB floats (any shape; clipped to [0, 1]) -> uint8 sRGB."""
+    index = np.rint(np.clip(linear, 0.0, 1.0) * (ENCODE_LEVELS - 1)).astype(np.int32)
+    return _ENCODE_TABLE[index]
+
+
 def rgb_to_lab(image: np.ndarray) -> np.ndarray:
-    """H×W×3 uint8 sRGB -> H×W×3 float64 CIE Lab (D65): L in [0, 100], a and b about ±100."""
-    linear = srgb_to_linear(np.asarray(image, dtype=np.float64) / UINT8_MAX)
-    xyz = linear @ RGB_TO_XYZ.T / D65_WHITE
-    fx, fy, fz = (_lab_f(xyz[..., k]) for k in range(3))
-    return np.stack([116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)], axis=-1)
+    """H×W×3 uint8 sRGB -> H×W×3 float32 CIE Lab (D65): L in [0, 100], a and b about ±100."""
+    f = _lab_f(_DECODE_TABLE[np.asarray(image, dtype=np.uint8)] @ _RGB_TO_XYZ_NORMALISED)
+    fx, fy, fz = f[..., 0], f[..., 1], f[..., 2]
+    return np.stack([116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)], axis=-1).astype(np.float32)
 
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
     """H×W×3 CIE Lab (D65) -> H×W×3 uint8 sRGB (out-of-gamut colours are clipped)."""
+    lab = np.asarray(lab, dtype=np.float32)
     fy = (lab[..., 0] + 16) / 116
-    fx = fy + lab[..., 1] / 500
-    fz = fy - lab[..., 2] / 200
-    xyz = np.stack([_lab_f_inverse(fx), _lab_f_inverse(fy), _lab_f_inverse(fz)], axis=-1) * D65_WHITE
-    return to_uint8(linear_to_srgb(xyz @ XYZ_TO_RGB.T))
+    f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
+    return encode_srgb(_lab_f_inverse(f) @ _XYZ_NORMALISED_TO_RGB)
 
 
 def to_uint8(image: np.ndarray) -> np.ndarray:
@@ -143,7 +158,7 @@ def _resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def low_frequency_mask(size: tuple[int, int], beta: float) -> np.ndarray:
-    """H×W bool mask of the FFT bins (unshifted layout) that FDA swaps.
+    """H×W bool mask of the FFT bins (unshifted `fft2` layout) that FDA swaps.
 
     b = floor(beta · min(H, W)); the window holds the frequencies with |k_y| < b and |k_x| < b,
     i.e. the FDA paper's four b×b corner blocks of the unshifted spectrum made symmetric, so the
@@ -173,15 +188,19 @@ def fda_translate(day: np.ndarray, reference: np.ndarray, beta: float = 0.01) ->
     reference = _resize(_check_image(reference, "reference"), day.shape[:2])
     if not 0.0 <= beta <= MAX_BETA:
         raise InputError(f"beta must be in [0, {MAX_BETA}], got {beta}; FDA's usual values are 0.005-0.05.")
-    mask = low_frequency_mask(day.shape[:2], beta)
+    height, width = day.shape[:2]
+    # Real FFT along x: only the non-negative k_x half is stored (the rest is its mirror).
+    mask = low_frequency_mask((height, width), beta)[:, : width // 2 + 1]
     if not mask.any():
         return day.copy()
-    day_spectrum = np.fft.fft2(day.astype(np.float32), axes=(0, 1))
-    reference_amplitude = np.abs(np.fft.fft2(reference.astype(np.float32), axes=(0, 1)))
-    amplitude = np.abs(day_spectrum)
-    amplitude[mask] = reference_amplitude[mask]
-    mixed = amplitude * np.exp(1j * np.angle(day_spectrum))
-    return to_uint8(np.real(np.fft.ifft2(mixed, axes=(0, 1))) / UINT8_MAX)
+    day_spectrum = np.fft.rfft2(day.astype(np.float32), axes=(0, 1))
+    reference_spectrum = np.fft.rfft2(reference.astype(np.float32), axes=(0, 1))
+    window = day_spectrum[mask]
+    # New amplitude, same phase: rescale each swapped bin by |reference| / |day|.
+    scale = np.abs(reference_spectrum[mask]) / np.maximum(np.abs(window), LAB_EPSILON)
+    day_spectrum[mask] = window * scale
+    mixed = np.fft.irfft2(day_spectrum, s=(height, width), axes=(0, 1))
+    return to_uint8(mixed / UINT8_MAX)
 
 
 def lab_statistics(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -238,13 +257,13 @@ def relight(
     if gamma <= 0 or exposure < 0 or noise < 0:
         raise InputError(f"relight needs gamma > 0, exposure >= 0 and noise >= 0; got {gamma}, {exposure}, {noise}.")
     rng = rng if rng is not None else np.random.default_rng(0)
-    linear = srgb_to_linear(day.astype(np.float32) / np.float32(UINT8_MAX)).astype(np.float32)
+    linear = _DECODE_TABLE[day]
     gains = np.clip(1.0 + temperature * TEMPERATURE_GAINS, 0.0, None)
-    night = exposure * gains * linear**gamma
+    night = np.float32(exposure) * gains.astype(np.float32) * linear ** np.float32(gamma)
     if noise > 0:
-        sigma = noise * np.sqrt(1.0 + night / SHOT_REFERENCE_LEVEL)
+        sigma = np.float32(noise) * np.sqrt(1.0 + night / np.float32(SHOT_REFERENCE_LEVEL))
         night = night + sigma * rng.standard_normal(night.shape, dtype=np.float32)
-    return to_uint8(linear_to_srgb(night))
+    return encode_srgb(night)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -75,3 +75,8 @@ def test_profiles_exist_for_ci_cpu_gpu():
     for profile in ("ci", "cpu", "gpu"):
         assert load_config(CONFIG, [f"profile={profile}"]).profile == profile
     assert "loss.cdc" in valid_keys() and "distill.granularity" in valid_keys()
+
+
+def test_loss_option_values_are_checked():
+    with pytest.raises(ConfigError, match="distill"):
+        load_config(CONFIG, ["profile=ci", "distill.granularity=pixel"])

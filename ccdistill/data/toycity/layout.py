@@ -39,6 +39,7 @@ PROP_MIN_GAP = 1.6  # metres between two kerb-side props on one side
 NOISE_TABLE_SIZE = 64  # lattice of the world-anchored value noise (textures)
 SHOP_PROBABILITY = 0.45  # chance that a building has lit shop windows on its ground floor
 TREE_HEIGHT: Range = (5.0, 9.0)
+FIRST_TREE = 7.0  # metres; nearer crowns would fill the frame
 POLE_HEIGHT: Range = (3.0, 6.0)
 SIGN_HEIGHT: Range = (2.0, 2.8)
 TRAFFIC_LIGHT_HEIGHT: Range = (2.8, 3.6)
@@ -296,7 +297,7 @@ def _sample_props(rng, city: CityStyle, geometry: dict, crossings) -> list[Prop]
             terrain = geometry["terrain"][side]
             # Trees stand on the grass strip when there is one, else in pits by the kerb.
             x = geometry["sidewalk_outer"][side] + side * terrain / 2 if terrain > 0 else kerb + side * 0.9
-            z = _uniform(rng, (3.0, 12.0))
+            z = _uniform(rng, (FIRST_TREE, FIRST_TREE + 8.0))
             while z < prior.street_length * 0.6:
                 if free(z) and slots.take(side, z):
                     props.append(Prop("tree", x, z, _uniform(rng, TREE_HEIGHT), side,

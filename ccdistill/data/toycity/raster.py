@@ -25,7 +25,7 @@ from ccdistill.data.toycity.layout import (
     Car, Person, Prop, StreetLayout, Traffic,
 )
 from ccdistill.data.toycity.style import CityStyle
-from ccdistill.data.toycity.textures import blur, hash01, value_noise
+from ccdistill.data.toycity.textures import blur, hash01, upsample_bilinear, value_noise
 from ccdistill.data.translate import srgb_to_linear
 
 ID = {name: index for index, name in enumerate(CLASS_NAMES)}
@@ -61,19 +61,20 @@ PLANE_SUN = 0.6
 FACADE_AMBIENT = 0.75
 OBJECT_AMBIENT = 0.85
 GROUND_AMBIENT = 1.0
-HOOD_FRACTION = 0.09  # share of the image height the ego hood covers at the centre
+HOOD_FRACTION = 0.075  # share of the image height the ego hood covers at the centre
 HOOD_CURVE = 0.45
 HOOD_SUN = 0.35
+LIGHT_SUBSAMPLE = 2  # artificial light is computed on a grid this much coarser
 LAMP_REACH = 4.0  # lamp light is computed within this many lamp heights
 LAMP_SOFTNESS = 0.8  # metres added to distances (no singularity at the lamp)
 HEADLIGHT_PEAK, HEADLIGHT_RANGE = 9.0, 14.0  # metres: where low beams hit the road, how far
 HEADLIGHT_SPREAD = (0.8, 0.22)  # beam half-width: metres at the car + metres per metre ahead
 HEADLIGHT_CUTOFF = 1.1  # metres: low beams light little above this height
 ONCOMING_HEADLIGHT = 0.5  # oncoming cars' beams relative to the ego car's
-GLOW_NEAR = (1.5, 1, 0.30)  # (sigma px, downsample, weight) tight halo
+GLOW_NEAR = (0.8, 2, 0.30)  # (sigma in downsampled px, downsample, weight) tight halo
 GLOW_FAR = (3.0, 4, 0.55)  # wide bloom, computed at 1/4 resolution
-SHOP_EMISSION = 1.6  # shop windows relative to living-room windows
-SHOP_LIT_PROBABILITY = 0.8
+SHOP_EMISSION = 1.0  # shop windows relative to living-room windows
+SHOP_LIT_PROBABILITY = 0.5
 GLASS_SHADE = (0.8, 1.25)  # random brightness range of window panes
 
 
@@ -91,14 +92,15 @@ class View:
 
 @dataclass(eq=False)
 class SceneLayers:
-    """The intrinsic (illumination-free) image layers of one scene; all H×W or H×W×3.
+    """The intrinsic (illumination-free) image layers of one scene.
 
-    label: uint8 trainIds (255 = ignored, the ego hood); label_ids: uint8 Cityscapes labelIds;
-    albedo: float32 linear reflectance; sun / ambient: float32 direct-sun and sky-light factors;
-    sky: bool; sky_height: float32 0 at the horizon, 1 at the top; cloud: float32 cloud field;
-    fog: float32 aerial-perspective haze; artificial: float32 ×3 irradiance of lamps and
-    headlights (before their on-switch); emission: float32 ×3 lights switched on at night;
-    signal: float32 ×3 always-on emitters (traffic lights); glow: float32 ×3 blurred emitters.
+    label: H×W uint8 trainIds (255 = ignored, the ego hood); label_ids: H×W uint8 Cityscapes
+    labelIds; albedo: H×W×3 float32 linear reflectance; sun / ambient: H×W float32 direct-sun
+    and sky-light factors; sky: H×W bool; sky_index: flat indices of the sky pixels, with
+    sky_height (0 at the horizon, 1 at the top) and cloud per sky pixel; fog: H×W float32
+    aerial-perspective haze; artificial: H×W×3 float32 irradiance of lamps and headlights
+    (before their on-switch); emitters: H×W×3 float32 lights switched on at night plus the glow
+    of all emitters; signal: H×W×3 float32 always-on emitters (traffic lights).
     """
 
     label: np.ndarray
@@ -107,13 +109,13 @@ class SceneLayers:
     sun: np.ndarray
     ambient: np.ndarray
     sky: np.ndarray
+    sky_index: np.ndarray
     sky_height: np.ndarray
     cloud: np.ndarray
     fog: np.ndarray
     artificial: np.ndarray
-    emission: np.ndarray
+    emitters: np.ndarray
     signal: np.ndarray
-    glow: np.ndarray
 
 
 @dataclass
@@ -203,18 +205,33 @@ class _Painter:
         v = self.v[:, None]
         return (v >= v_top[None, :]) & (v < v_bottom[None, :])
 
-    def _set(self, mask: np.ndarray, label: int, albedo: np.ndarray, X, Y, Z, normal: int,
+    def _write(self, index: np.ndarray, label, albedo, X, Y, Z, normal: int, sun, ambient: float,
+               emission=0.0, signal=0.0) -> None:
+        """Write a surface at flat pixel indices; every value is a scalar or one entry per index.
+        (Flat-index writes are several times faster than boolean-mask writes.)"""
+        flat = lambda buffer: buffer.reshape(-1) if buffer.ndim == 2 else buffer.reshape(-1, 3)  # noqa: E731
+        flat(self.label)[index] = label
+        flat(self.albedo)[index] = albedo
+        flat(self.X)[index] = X
+        flat(self.Y)[index] = Y
+        flat(self.Z)[index] = Z
+        flat(self.normal)[index] = normal
+        flat(self.sun)[index] = sun
+        flat(self.ambient)[index] = ambient
+        flat(self.emission)[index] = emission
+        flat(self.signal)[index] = signal
+
+    def _set(self, mask: np.ndarray, label, albedo: np.ndarray, X, Y, Z, normal: int,
              sun, ambient: float) -> None:
-        """Write a surface into the buffers where mask is True (values broadcast to H×W)."""
-        shape = mask.shape
-        self.label[mask] = label
-        self.albedo[mask] = albedo if np.ndim(albedo) == 1 else np.broadcast_to(albedo, shape + (3,))[mask]
-        for buffer, value in ((self.X, X), (self.Y, Y), (self.Z, Z), (self.sun, sun)):
-            buffer[mask] = np.broadcast_to(value, shape)[mask] if np.ndim(value) else value
-        self.normal[mask] = normal
-        self.ambient[mask] = ambient
-        self.emission[mask] = 0.0
-        self.signal[mask] = 0.0
+        """Write a surface where the H×W mask is True; array values broadcast to H×W (×3)."""
+        index = np.flatnonzero(mask)
+        if index.size == 0:
+            return
+        rows, cols = np.divmod(index, self.width)
+        pick = lambda value: np.broadcast_to(value, mask.shape)[rows, cols] if np.ndim(value) else value  # noqa: E731
+        label = pick(label)
+        colour = albedo if np.ndim(albedo) == 1 else np.broadcast_to(albedo, mask.shape + (3,))[rows, cols]
+        self._write(index, label, colour, pick(X), pick(Y), pick(Z), normal, pick(sun), ambient)
 
     # -- ground and sky --------------------------------------------------------------------
 
@@ -278,15 +295,9 @@ class _Painter:
         height = np.where(trees, height * 0.5 * np.sqrt(np.maximum(1 - (2 * across - 1) ** 2, 0)) + 3.0, height)
         zc = np.full(self.width, SKYLINE_DISTANCE, dtype=np.float32)
         mask = self._rows_between(zc, 0.0, height) & (self.Z > SKYLINE_DISTANCE + self.z0)
-        label = np.where(trees, ID["vegetation"], ID["building"])[None, :].astype(np.uint8)
-        self.label[mask] = np.broadcast_to(label, mask.shape)[mask]
-        self.albedo[mask] = np.broadcast_to(layout.skyline_colour[block][None], mask.shape + (3,))[mask]
-        self.X[mask] = np.broadcast_to(x_far + self.x0, mask.shape)[mask]
-        self.Y[mask] = 0.0
-        self.Z[mask] = SKYLINE_DISTANCE + self.z0
-        self.normal[mask] = N_CAMERA
-        self.sun[mask] = END_WALL_SUN
-        self.ambient[mask] = FACADE_AMBIENT
+        label = np.where(trees, ID["vegetation"], ID["building"]).astype(np.uint8)[None, :]
+        self._set(mask, label, layout.skyline_colour[block][None], (x_far + self.x0)[None, :], 0.0,
+                  SKYLINE_DISTANCE + self.z0, N_CAMERA, END_WALL_SUN, FACADE_AMBIENT)
 
     # -- facades ---------------------------------------------------------------------------
 
@@ -363,20 +374,14 @@ class _Painter:
             sun = np.where(y > shadow_top, FACADE_SUN, 0.0).astype(np.float32)
         else:
             sun = np.zeros(rows.size, np.float32)
-        self.label[rows, cols] = ID["building"]
-        self.albedo[rows, cols] = albedo
-        self.X[rows, cols], self.Y[rows, cols], self.Z[rows, cols] = run.x, y, z
-        self.normal[rows, cols] = N_POS_X if run.side < 0 else N_NEG_X
-        self.sun[rows, cols] = sun
-        self.ambient[rows, cols] = FACADE_AMBIENT
-        self.emission[rows, cols] = emission
-        self.signal[rows, cols] = 0.0
+        self._write(rows * self.width + cols, ID["building"], albedo, run.x, y, z,
+                    N_POS_X if run.side < 0 else N_NEG_X, sun, FACADE_AMBIENT, emission, 0.0)
 
     def planes(self) -> None:
         """Fences, walls and hedges, outermost first (inner ones occlude)."""
         for plane in sorted(self.layout.planes, key=lambda p: -abs(p.x)):
             zc, valid = self._column_plane(plane.side, plane.x)
-            zw = zc + self.z0
+            zw = np.where(valid, zc + self.z0, 0.0)
             valid &= (zw >= plane.z0) & (zw < plane.z1)
             if not valid.any():
                 continue
@@ -384,18 +389,22 @@ class _Painter:
             if plane.kind == "hedge":
                 top = top * (1.0 + 0.12 * value_noise(self.layout.noise_table, zw * 1.3, 5.0 + plane.side))
             mask = self._rows_between(np.where(valid, zc, np.inf), 0.0, top) & valid[None, :]
-            y = self.hc - (self.v[:, None] - self.vh) * zc[None, :] / self.f
+            index = np.flatnonzero(mask)
+            rows, cols = np.divmod(index, self.width)
+            height = self.hc - (self.v[rows] - self.vh) * zc[cols] / self.f
             if plane.kind == "fence":
                 # Bars every 0.2 m plus two rails; the gaps show what is behind.
-                bars = (np.mod(zw, 0.2) < 0.08)[None, :]
-                rails = (y > plane.height - 0.08) | ((y > 0.12) & (y < 0.2))
-                mask &= bars | rails | (zc[None, :] > 30.0)  # far fences blur into a surface
+                bars = np.mod(zw[cols], 0.2) < 0.08
+                rails = (height > plane.height - 0.08) | ((height > 0.12) & (height < 0.2))
+                keep = bars | rails | (zc[cols] > 30.0)  # far fences blur into a surface
+                index, cols, height = index[keep], cols[keep], height[keep]
+            if index.size == 0:
+                continue
             label = {"fence": ID["fence"], "wall": ID["wall"], "hedge": ID["vegetation"]}[plane.kind]
-            shade = 1.0 + 0.15 * value_noise(self.layout.noise_table, zw[None, :] * 2.0, y * 2.0)
-            albedo = plane.colour * shade[..., None]
+            shade = 1.0 + 0.15 * value_noise(self.layout.noise_table, zw[cols] * 2.0, height * 2.0)
             sun = PLANE_SUN if plane.side == -self.layout.sun_side else 0.0
-            self._set(mask, label, albedo, plane.x, y, zw[None, :],
-                      N_POS_X if plane.side < 0 else N_NEG_X, sun, OBJECT_AMBIENT)
+            self._write(index, label, plane.colour * shade[:, None], plane.x, height, zw[cols],
+                        N_POS_X if plane.side < 0 else N_NEG_X, sun, OBJECT_AMBIENT)
 
     # -- billboards ------------------------------------------------------------------------
 
@@ -418,25 +427,22 @@ class _Painter:
     def _paint(self, r: _Region, part: np.ndarray, labels, colours, x: float, z: float,
                emission=None, signal=None, shade: np.ndarray | None = None) -> None:
         """Write one billboard: `part` (h×w int) indexes the per-part tables (0 = not drawn)."""
-        mask = part > 0
-        if not mask.any():
+        part = np.broadcast_to(part, (r.ym.shape[0], r.xm.shape[1]))
+        rows, cols = np.nonzero(part)
+        if rows.size == 0:
             return
-        sl = (r.rows, r.cols)
-        p = part[mask]
-        self.label[sl][mask] = np.asarray(labels, np.uint8)[p]
+        p = part[rows, cols]
         albedo = np.asarray(colours, np.float32)[p]
         if shade is not None:
-            albedo = albedo * np.broadcast_to(shade, mask.shape)[mask][:, None]
-        self.albedo[sl][mask] = albedo
-        self.X[sl][mask] = np.broadcast_to(r.xm + x, mask.shape)[mask]
-        self.Y[sl][mask] = np.broadcast_to(r.ym, mask.shape)[mask]
-        self.Z[sl][mask] = z
-        self.normal[sl][mask] = N_CAMERA
+            albedo = albedo * np.broadcast_to(shade, part.shape)[rows, cols][:, None]
         lit = float(self._ground_lit(np.float32(x), np.float32(z)))
-        self.sun[sl][mask] = OBJECT_SUN * lit
-        self.ambient[sl][mask] = OBJECT_AMBIENT
-        self.emission[sl][mask] = 0.0 if emission is None else np.asarray(emission, np.float32)[p]
-        self.signal[sl][mask] = 0.0 if signal is None else np.asarray(signal, np.float32)[p]
+        index = (rows + r.rows.start) * self.width + cols + r.cols.start
+        self._write(
+            index, np.asarray(labels, np.uint8)[p], albedo, r.xm[0, cols] + x, r.ym[rows, 0], z, N_CAMERA,
+            OBJECT_SUN * lit, OBJECT_AMBIENT,
+            0.0 if emission is None else np.asarray(emission, np.float32)[p],
+            0.0 if signal is None else np.asarray(signal, np.float32)[p],
+        )
 
     def tree(self, t: Prop) -> None:
         radius, top = t.size, t.height
@@ -444,8 +450,9 @@ class _Painter:
         if r is None:
             return
         centre = top - radius * 1.1
-        bumps = value_noise(self.layout.noise_table, r.xm * 2.2 + 7 * t.variant + t.z, r.ym * 2.2)
-        crown = ((r.xm / radius) ** 2 + ((r.ym - centre) / (radius * 1.1)) ** 2) < 1.0 + 0.35 * bumps
+        bumps = value_noise(self.layout.noise_table, r.xm * 1.6 + 7 * t.variant + t.z, r.ym * 1.6)
+        # Noise only roughens the outline (a clipped bump amplitude cannot punch holes inside).
+        crown = ((r.xm / radius) ** 2 + ((r.ym - centre) / (radius * 1.1)) ** 2) < 1.0 + 0.25 * np.clip(bumps, -1.5, 1.5)
         part = np.where(crown, 2, _rect(r, -0.14, 0.14, 0.0, centre) * 1)
         trunk_colour = srgb_to_linear(np.asarray(self.city.palette.trunk, np.float32))
         shade = 1.0 + 0.3 * bumps + 0.25 * np.clip((r.ym - centre) / radius, -1, 1)
@@ -602,38 +609,48 @@ class _Painter:
         return slice(i0, self.height), slice(j0, j1)
 
     def artificial_light(self) -> np.ndarray:
-        """H×W×3 irradiance from street lamps and headlights (scaled by on(t) when rendered)."""
+        """H×W×3 irradiance from street lamps and headlights (scaled by on(t) when rendered).
+
+        Computed on every LIGHT_SUBSAMPLE-th pixel and upsampled: the light varies slowly,
+        and this is the most expensive layer."""
+        step = LIGHT_SUBSAMPLE
         light = self.city.illumination
-        irradiance = np.zeros((self.height, self.width, 3), np.float32)
-        normals = NORMALS[self.normal]
-        depth = np.where(self.normal == N_NONE, FAR_GROUND, self.Z)  # sky: far, and its normal is 0
+        X, Y = self.X[::step, ::step], self.Y[::step, ::step]
+        normal = self.normal[::step, ::step]
+        Z = np.where(normal == N_NONE, FAR_GROUND, self.Z[::step, ::step])  # sky: far, normal 0
+        normals = NORMALS[normal]
+        irradiance = np.zeros(X.shape + (3,), np.float32)
         lamp_colour = np.asarray(light.lamp_colour, np.float32) * light.lamp_intensity
         for lx, ly, lz in self.lamps:
             reach = LAMP_REACH * ly
-            sl = self._box_slices(lx - reach, lx + reach, ly + 1.0, lz - reach, lz + reach)
-            if sl is None:
+            box = self._box_slices(lx - reach, lx + reach, ly + 1.0, lz - reach, lz + reach)
+            if box is None:
                 continue
-            dx, dy, dz = lx - self.X[sl], ly - self.Y[sl], lz - depth[sl]
-            d2 = dx * dx + dy * dy + dz * dz + LAMP_SOFTNESS**2
+            sl = tuple(slice(b.start // step, -(-b.stop // step)) for b in box)
+            dx, dy, dz = lx - X[sl], ly - Y[sl], lz - Z[sl]
+            d2 = dx * dx + dy * dy + dz * dz + np.float32(LAMP_SOFTNESS**2)
             n = normals[sl]
             cosine = np.maximum(n[..., 0] * dx + n[..., 1] * dy + n[..., 2] * dz, 0.0) / np.sqrt(d2)
             irradiance[sl] += (cosine / d2)[..., None] * lamp_colour
         head_colour = np.asarray(light.headlight_colour, np.float32) * light.headlight_intensity
-        irradiance += self._beam(self.x0, self.z0, +1.0)[..., None] * head_colour
+        beams = self._beam(X, Y, Z, self.x0, self.z0, +1.0)
         for cx, cz in self.oncoming:
-            irradiance += (ONCOMING_HEADLIGHT * self._beam(cx, cz, -1.0))[..., None] * head_colour
-        return irradiance
+            beams += ONCOMING_HEADLIGHT * self._beam(X, Y, Z, cx, cz, -1.0)
+        irradiance += beams[..., None] * head_colour
+        return upsample_bilinear(irradiance, (self.height, self.width))
 
-    def _beam(self, x: float, z: float, direction: float) -> np.ndarray:
-        """Low-beam pattern of a car at (x, z) facing +Z (direction 1) or -Z (-1), H×W."""
-        ahead = (self.Z - z) * direction
-        finite = np.isfinite(ahead) & (ahead > 1.5)
-        ahead = np.where(finite, ahead, 0.0)
+    @staticmethod
+    def _beam(X: np.ndarray, Y: np.ndarray, Z: np.ndarray, x: float, z: float, direction: float) -> np.ndarray:
+        """Low-beam pattern of a car at (x, z) facing +Z (direction 1) or -Z (-1) on the
+        surfaces at world positions X, Y, Z (same shapes)."""
+        ahead = (Z - z) * direction
+        valid = ahead > 1.5
+        ahead = np.where(valid, ahead, 0.0)
         spread = HEADLIGHT_SPREAD[0] + HEADLIGHT_SPREAD[1] * ahead
-        lateral = np.exp(-(((self.X - x) / spread) ** 2))
+        lateral = np.exp(-(((X - x) / spread) ** 2))
         reach = 1.0 / (1.0 + ((ahead - HEADLIGHT_PEAK) / HEADLIGHT_RANGE) ** 2)
-        cutoff = np.exp(-np.maximum(self.Y - HEADLIGHT_CUTOFF, 0.0) * 2.0)
-        return np.where(finite, lateral * reach * cutoff, 0.0).astype(np.float32)
+        cutoff = np.exp(-np.maximum(Y - HEADLIGHT_CUTOFF, 0.0) * 2.0)
+        return np.where(valid, lateral * reach * cutoff, 0.0).astype(np.float32)
 
 
 def rasterize(layout: StreetLayout, traffic: Traffic, city: CityStyle, size: tuple[int, int],
@@ -651,9 +668,11 @@ def rasterize(layout: StreetLayout, traffic: Traffic, city: CityStyle, size: tup
     albedo = np.clip(painter.albedo * grain[..., None], 0.0, 1.0)
     label_ids = train_ids_to_label_ids(painter.label)
     label_ids[hood] = EGO_VEHICLE_LABEL_ID
-    sky_height = np.clip((painter.vh - painter.v) / max(painter.vh, 1.0), 0.0, 1.0) ** SKY_CURVE
-    cloud = value_noise(layout.noise_table, painter.v[:, None] / size[0] * CLOUD_SCALE[0] + 31.0,
-                        painter.u[None, :] / size[1] * CLOUD_SCALE[1])
+    sky_index = np.flatnonzero(sky)
+    sky_rows, sky_cols = np.divmod(sky_index, size[1])
+    sky_height = np.clip((painter.vh - painter.v[sky_rows]) / max(painter.vh, 1.0), 0.0, 1.0) ** SKY_CURVE
+    cloud = value_noise(layout.noise_table, painter.v[sky_rows] / size[0] * CLOUD_SCALE[0] + 31.0,
+                        painter.u[sky_cols] / size[1] * CLOUD_SCALE[1])
     distance = np.where(sky, 0.0, np.maximum(painter.Z - painter.z0, 0.0))
     fog = (1.0 - np.exp(-distance / city.illumination.fog_distance)).astype(np.float32)
     emitters = painter.emission + painter.signal
@@ -665,11 +684,11 @@ def rasterize(layout: StreetLayout, traffic: Traffic, city: CityStyle, size: tup
         sun=painter.sun,
         ambient=painter.ambient,
         sky=sky,
-        sky_height=np.broadcast_to(sky_height[:, None], size).astype(np.float32),
-        cloud=cloud,
+        sky_index=sky_index,
+        sky_height=sky_height.astype(np.float32),
+        cloud=cloud.astype(np.float32),
         fog=fog,
         artificial=painter.artificial_light(),
-        emission=painter.emission,
+        emitters=(painter.emission + glow * np.float32(city.illumination.glow)).astype(np.float32),
         signal=painter.signal,
-        glow=(glow * city.illumination.glow).astype(np.float32),
     )

@@ -13,11 +13,13 @@ sun(t) sets between t = 0 and SUNSET; ambient and sky follow day -> dusk (t = 0.
 keyframes (strengths interpolated in log space); on(t) switches lamps, windows and headlights
 on over the city's `lights_on` range. The camera then applies exposure with a gain that grows
 toward night, vignetting, Poisson-Gaussian sensor noise (variance shot·gain·L + (gain·read)²,
-so night images are noisier), white balance, ISP blur, a black level and gamma tone curve,
-and saturation.
+so night images are noisier), a colour matrix (white balance, saturation), ISP blur, and a
+black level + gamma tone curve (as a lookup table).
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 
@@ -28,7 +30,8 @@ from ccdistill.errors import InputError
 SUNSET = 0.55  # night strength at which the sun has gone
 DUSK = 0.5  # night strength of the dusk keyframe
 CLOUD_BRIGHTNESS = 0.35  # clouds brighten the day sky by up to this fraction
-LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # Rec. 601 weights for saturation
+LUMA = np.array([0.299, 0.587, 0.114])  # Rec. 601 weights for saturation
+TONE_LEVELS = 16384  # resolution of the tone-curve lookup table (linear input levels)
 
 
 def _keyframe(t: float, values, log: bool = False) -> np.ndarray:
@@ -53,12 +56,25 @@ def illumination_at(light: Illumination, night: float) -> dict[str, np.ndarray |
     }
 
 
-def _blur3(image: np.ndarray) -> np.ndarray:
-    """Separable [1, 2, 1]/4 blur with edge replication (H×W×3)."""
-    padded = np.pad(image, ((1, 1), (0, 0), (0, 0)), mode="edge")
-    image = 0.25 * padded[:-2] + 0.5 * padded[1:-1] + 0.25 * padded[2:]
-    padded = np.pad(image, ((0, 0), (1, 1), (0, 0)), mode="edge")
-    return 0.25 * padded[:, :-2] + 0.5 * padded[:, 1:-1] + 0.25 * padded[:, 2:]
+def _soften(image: np.ndarray, strength: float) -> np.ndarray:
+    """Separable [w, 1 − 2w, w] blur along both axes, w = strength / 4 (edges replicated);
+    strength 1 is the [1, 2, 1] / 4 binomial kernel. Works in place on a float32 H×W×3."""
+    side = np.float32(strength / 4)
+    centre = np.float32(1 - 2 * side)
+    for axis in (0, 1):
+        source = image.copy()
+        image *= centre
+        lead = [slice(None)] * 3
+        lag = [slice(None)] * 3
+        lead[axis], lag[axis] = slice(1, None), slice(None, -1)
+        image[tuple(lead)] += side * source[tuple(lag)]
+        image[tuple(lag)] += side * source[tuple(lead)]
+        first = [slice(None)] * 3
+        last = [slice(None)] * 3
+        first[axis], last[axis] = slice(0, 1), slice(-1, None)
+        image[tuple(first)] += side * source[tuple(first)]
+        image[tuple(last)] += side * source[tuple(last)]
+    return image
 
 
 def radiance(scene, night: float) -> np.ndarray:
@@ -66,41 +82,63 @@ def radiance(scene, night: float) -> np.ndarray:
     layers, light = scene.layers, scene.city.illumination
     terms = illumination_at(light, night)
     sun_colour = np.asarray(light.sun_colour, np.float32) * np.float32(terms["sun"])
-    irradiance = layers.sun[..., None] * sun_colour + layers.ambient[..., None] * terms["ambient"]
+    irradiance = layers.sun[..., None] * sun_colour
+    irradiance += layers.ambient[..., None] * terms["ambient"]
     on = np.float32(terms["lights_on"])
     if on > 0:
         irradiance += on * layers.artificial
-    image = layers.albedo * irradiance + layers.signal
+    image = irradiance
+    image *= layers.albedo
+    image += layers.signal
     if on > 0:
-        image += on * (layers.emission + layers.glow)
+        image += on * layers.emitters
     zenith, horizon = terms["zenith"], terms["horizon"]
-    sky = horizon + (zenith - horizon) * layers.sky_height[..., None]
-    sky = sky * (1.0 + np.float32(terms["clouds"]) * CLOUD_BRIGHTNESS * layers.cloud[..., None])
-    image[layers.sky] = sky[layers.sky]
+    sky = horizon + (zenith - horizon) * layers.sky_height[:, None]
+    sky *= 1.0 + np.float32(terms["clouds"]) * CLOUD_BRIGHTNESS * layers.cloud[:, None]
+    flat = image.reshape(-1, 3)
+    flat[layers.sky_index] = sky
     image += layers.fog[..., None] * (horizon - image)
-    return image.astype(np.float32, copy=False)
+    return image
+
+
+@lru_cache(maxsize=16)
+def _tone_table(camera: CameraStyle) -> np.ndarray:
+    """uint8 output for each of TONE_LEVELS linear input levels in [0, 1]: black level, then
+    the camera's gamma curve."""
+    levels = np.linspace(0.0, 1.0, TONE_LEVELS, dtype=np.float64)
+    toned = np.clip((levels - camera.black_level) / (1 - camera.black_level), 0.0, 1.0) ** (1.0 / camera.gamma)
+    return np.clip(toned * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+
+def colour_matrix(camera: CameraStyle) -> np.ndarray:
+    """3×3 ISP colour matrix: white balance, then saturation about the luma axis."""
+    saturation = camera.saturation * np.eye(3) + (1 - camera.saturation) * np.outer(np.ones(3), LUMA)
+    return (saturation @ np.diag(camera.white_balance)).astype(np.float32)
 
 
 def apply_camera(image: np.ndarray, camera: CameraStyle, night: float, noise_seed: int = 0) -> np.ndarray:
-    """Linear radiance H×W×3 float32 -> H×W×3 uint8 through the camera model (module docstring)."""
+    """Linear radiance H×W×3 float32 -> H×W×3 uint8 through the camera model (module docstring).
+    Overwrites `image`."""
     height, width = image.shape[:2]
     gain = np.float32(camera.night_gain**night)
-    signal = image * np.float32(camera.exposure * gain)
     # Vignetting: radial fall-off (optics), before the sensor adds noise.
     yy = (np.arange(height, dtype=np.float32) + 0.5) / height * 2 - 1
     xx = (np.arange(width, dtype=np.float32) + 0.5) / width * 2 - 1
-    signal *= (1.0 - camera.vignetting * 0.5 * (yy[:, None] ** 2 + xx[None, :] ** 2))[..., None]
-    rng = np.random.default_rng(noise_seed)
-    variance = camera.shot_noise * gain * np.maximum(signal, 0.0) + (camera.read_noise * gain) ** 2
-    signal += np.sqrt(variance) * rng.standard_normal(signal.shape, dtype=np.float32)
-    signal *= np.asarray(camera.white_balance, np.float32)
+    response = (1.0 - np.float32(camera.vignetting * 0.5) * (yy[:, None] ** 2 + xx[None, :] ** 2))
+    signal = image
+    signal *= (response * np.float32(camera.exposure) * gain)[..., None]
+    # Poisson-Gaussian noise: variance shot·gain·signal + (read·gain)².
+    variance = np.maximum(signal, 0.0)
+    variance *= np.float32(camera.shot_noise) * gain
+    variance += np.float32((camera.read_noise * gain) ** 2)
+    noise = np.random.default_rng(noise_seed).standard_normal(signal.shape, dtype=np.float32)
+    noise *= np.sqrt(variance)
+    signal += noise
+    signal = signal @ colour_matrix(camera).T
     if camera.blur > 0:
-        signal = (1 - camera.blur) * signal + camera.blur * _blur3(signal)
-    black = camera.black_level
-    toned = np.clip((signal - black) / (1 - black), 0.0, 1.0) ** np.float32(1.0 / camera.gamma)
-    luma = toned @ LUMA
-    toned = luma[..., None] + camera.saturation * (toned - luma[..., None])
-    return np.clip(toned * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        signal = _soften(signal, camera.blur)
+    index = np.clip(signal * np.float32(TONE_LEVELS - 1), 0, TONE_LEVELS - 1).astype(np.int32)
+    return _tone_table(camera)[index]
 
 
 def render(scene, night: float = 0.0, camera: CameraStyle | None = None, noise_seed: int = 0) -> np.ndarray:

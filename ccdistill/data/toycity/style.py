@@ -110,22 +110,22 @@ class Illumination:
     sun_strength: float = 1.15
     sun_elevation: Range = (0.35, 0.9)  # tan of the sun's elevation (sets shadow length)
     ambient_colour: tuple[RGB, RGB, RGB] = ((0.92, 0.97, 1.05), (0.95, 0.80, 0.85), (0.55, 0.65, 1.0))
-    ambient_strength: tuple[float, float, float] = (0.55, 0.16, 0.010)
-    sky_zenith: tuple[RGB, RGB, RGB] = ((0.55, 0.66, 0.85), (0.10, 0.12, 0.30), (0.002, 0.003, 0.008))
-    sky_horizon: tuple[RGB, RGB, RGB] = ((0.88, 0.90, 0.93), (0.95, 0.55, 0.35), (0.030, 0.022, 0.016))
+    ambient_strength: tuple[float, float, float] = (0.55, 0.10, 0.0015)
+    sky_zenith: tuple[RGB, RGB, RGB] = ((0.55, 0.66, 0.85), (0.03, 0.035, 0.09), (0.0004, 0.0005, 0.0010))
+    sky_horizon: tuple[RGB, RGB, RGB] = ((0.88, 0.90, 0.93), (0.16, 0.09, 0.06), (0.0045, 0.0032, 0.0022))
     cloud_amount: float = 0.25
     lamp_colour: RGB = (1.0, 0.62, 0.28)  # high-pressure sodium
-    lamp_intensity: float = 22.0  # irradiance scale of a street lamp (see rasterize)
-    lamp_emission: float = 9.0  # radiance of a lamp head (saturates, then glows)
+    lamp_intensity: float = 1.1  # lamp irradiance × distance² (1.1 / 8² under an 8 m lamp)
+    lamp_emission: float = 1.0  # radiance of a lamp head (saturates at night gain, then glows)
     window_colour: RGB = (1.0, 0.78, 0.48)
     window_lit_fraction: float = 0.35
-    window_emission: float = 0.35
+    window_emission: float = 0.012
     headlight_colour: RGB = (1.0, 0.95, 0.85)
-    headlight_intensity: float = 0.9  # irradiance of the ego car's low beams on the road
-    headlight_emission: float = 8.0
+    headlight_intensity: float = 0.035  # irradiance of the ego car's low beams on the road
+    headlight_emission: float = 0.6
     taillight_colour: RGB = (1.0, 0.05, 0.03)
-    taillight_emission: float = 2.5
-    signal_emission: float = 2.0  # traffic-light lamps (lit day and night)
+    taillight_emission: float = 0.15
+    signal_emission: float = 1.5  # traffic-light lamps (lit day and night)
     glow: float = 0.55  # strength of the bloom around emitters
     lights_on: Range = (0.2, 0.6)  # night strengths over which artificial lights switch on
     fog_distance: float = 260.0  # aerial perspective: distance at which 63 % is haze
@@ -136,15 +136,15 @@ class CameraStyle:
     """Photometric camera: sensor + ISP applied to scene radiance."""
 
     exposure: float = 0.95
-    night_gain: float = 3.5  # analog gain at full night (raises brightness and noise)
+    night_gain: float = 16.0  # exposure × gain at full night relative to day (brightness and noise)
     white_balance: RGB = (1.0, 1.0, 1.0)  # per-channel gains
     gamma: float = 2.2  # display encoding exponent of the tone curve
     black_level: float = 0.012  # linear level mapped to 0 (crushes night shadows)
     saturation: float = 0.85
     vignetting: float = 0.12  # fractional darkening in the image corners
     blur: float = 0.15  # mix weight of a 3×3 binomial blur (ISP softness)
-    shot_noise: float = 0.0015  # Poisson part: variance per unit of signal at unit gain
-    read_noise: float = 0.0025  # Gaussian std at unit gain (linear units)
+    shot_noise: float = 0.0004  # Poisson part: variance per unit of signal at unit gain
+    read_noise: float = 0.0008  # Gaussian std at unit gain (linear units)
 
 
 @dataclass(frozen=True)
@@ -219,24 +219,24 @@ TARGET_CITY = CityStyle(
         ego_hood=False,
     ),
     illumination=Illumination(
-        sky_zenith=((0.30, 0.48, 0.88), (0.12, 0.12, 0.32), (0.003, 0.003, 0.007)),
-        sky_horizon=((0.72, 0.82, 0.95), (0.98, 0.60, 0.40), (0.045, 0.030, 0.018)),
+        sky_zenith=((0.30, 0.48, 0.88), (0.035, 0.035, 0.10), (0.0005, 0.0005, 0.0009)),
+        sky_horizon=((0.72, 0.82, 0.95), (0.18, 0.10, 0.07), (0.0060, 0.0040, 0.0024)),
         cloud_amount=0.12,
         lamp_colour=(1.0, 0.70, 0.40),
-        lamp_intensity=18.0,
+        lamp_intensity=0.4,
         window_lit_fraction=0.3,
     ),
     camera=CameraStyle(
         exposure=1.0,
-        night_gain=4.5,
+        night_gain=18.0,
         white_balance=(1.10, 1.0, 0.86),
         gamma=1.9,
         black_level=0.02,
         saturation=1.3,
         vignetting=0.38,
         blur=0.6,
-        shot_noise=0.003,
-        read_noise=0.004,
+        shot_noise=0.0008,
+        read_noise=0.0009,
     ),
 )
 

@@ -64,7 +64,9 @@ def blur(image: np.ndarray, sigma: float, downsample: int = 1) -> np.ndarray:
         return ndimage.gaussian_filter(image, sigma=(sigma, sigma, 0), mode="nearest")
     height, width = image.shape[:2]
     h, w = height // downsample, width // downsample
-    pooled = image[: h * downsample, : w * downsample].reshape(h, downsample, w, downsample, -1).mean(axis=(1, 3))
+    # Mean pooling as a sum of strided views (faster than a reshape + mean on 5-D arrays).
+    pooled = sum(image[i : h * downsample : downsample, j : w * downsample : downsample]
+                 for i in range(downsample) for j in range(downsample)) / np.float32(downsample**2)
     pooled = ndimage.gaussian_filter(pooled, sigma=(sigma, sigma, 0), mode="nearest")
     return upsample_bilinear(pooled, (height, width))
 
