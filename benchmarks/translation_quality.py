@@ -114,7 +114,8 @@ def markdown(results: dict[str, tuple[np.ndarray, float]], count: int) -> str:
         f"| {name} | " + " | ".join(f"{v:.2f}" for v in values[:6]) + f" | {values[6]:.3f} | {ms:.1f} |"
         for name, (values, ms) in results.items()
     ]
-    return "\n".join([header, *rows, "", f"Mean over {count} source images; distances to the true source night (lower is better)."])
+    note = f"Mean over {count} source images; distances to the true source night (lower is better)."
+    return "\n".join([header, *rows, "", note])
 
 
 def main() -> None:

@@ -67,3 +67,17 @@ def all_true(flag: bool, context: DistributedContext) -> bool:
 def shutdown(context: DistributedContext) -> None:
     if context.enabled and dist.is_initialized():
         dist.destroy_process_group()
+
+
+def average_buffers(module: torch.nn.Module, context: DistributedContext) -> None:
+    """Average floating-point buffers (BatchNorm running statistics) across ranks.
+
+    DDP keeps parameters identical but each rank updates its running statistics from its own
+    batches; averaging before a checkpoint or an evaluation makes every rank hold the same model
+    and uses the statistics of all ranks' data rather than rank 0's alone."""
+    if not context.enabled:
+        return
+    for buffer in module.buffers():
+        if buffer.is_floating_point():
+            dist.all_reduce(buffer, op=dist.ReduceOp.SUM)
+            buffer.div_(context.world_size)

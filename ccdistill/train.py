@@ -30,7 +30,9 @@ from ccdistill.checkpoint import (
 )
 from ccdistill.config import DEPLOYED_STREAM, Config, config_to_dict, dump_config, load_config
 from ccdistill.labels import CLASS_NAMES
-from ccdistill.distributed import DistributedContext, all_true, barrier, init_distributed, shutdown
+from ccdistill.distributed import (
+    DistributedContext, all_true, average_buffers, barrier, init_distributed, shutdown,
+)
 from ccdistill.errors import CCDistillError, CheckpointError
 from ccdistill.losses import ccdistill_loss
 from ccdistill.models import CCDistillModel, SegmenterOutput
@@ -245,7 +247,8 @@ class Trainer:
         return gathered
 
     def save_checkpoint(self) -> Path | None:
-        rng_states = self._gather_rng_states()  # every rank joins the gather
+        average_buffers(self.model, self.context)  # every rank joins these collectives
+        rng_states = self._gather_rng_states()
         if not self.context.is_main:
             return None
         path = save_atomic(self._train_payload(rng_states), self.output / f"ckpt_{self.iteration:07d}.pt")
@@ -362,6 +365,7 @@ class Trainer:
 
     def _validate_and_keep_best(self, logger: "RunLogger") -> dict:
         result: dict = {}
+        average_buffers(self.model, self.context)
         if self.context.is_main:
             result = self.validate()
             logger.scalar("val/miou", result["miou"], self.iteration)

@@ -38,13 +38,16 @@ def _run_toy(args: argparse.Namespace) -> int:
 def register_toy(data_subparsers: argparse._SubParsersAction) -> None:
     """Add `data toy` to the `data` subcommand's subparsers."""
     parser = data_subparsers.add_parser(
-        "toy", help="generate the ToyCity benchmark (source in the Cityscapes layout, target in the Dark Zurich layout)",
+        "toy",
+        help="generate the ToyCity benchmark (source in the Cityscapes layout, target in the Dark Zurich layout)",
     )
     parser.add_argument("--root", required=True, help="output folder (empty, new, or an existing ToyCity)")
     parser.add_argument("--size", default="256x512", help="HEIGHTxWIDTH of every image (default 256x512)")
     parser.add_argument("--seed", type=int, default=0, help="same seed -> byte-identical files (default 0)")
-    parser.add_argument("--n-train", type=int, default=200, help="source train scenes = target train pairs (default 200)")
-    parser.add_argument("--n-val", type=int, default=50, help="source val scenes = target val night images (default 50)")
+    parser.add_argument("--n-train", type=int, default=200,
+                        help="source train scenes = target train pairs (default 200)")
+    parser.add_argument("--n-val", type=int, default=50,
+                        help="source val scenes = target val night images (default 50)")
     parser.add_argument("--n-test", type=int, default=50, help="target test night images (default 50)")
     parser.add_argument("--force", action="store_true",
                         help="regenerate an existing ToyCity, or write into a non-empty folder")

@@ -491,7 +491,9 @@ def translate_folder(
         raise InputError(f"out_dir {out_dir} is the source folder; choose another folder (e.g. leftImg8bit_night).")
     sources = sorted(source_dir.rglob(SOURCE_GLOB))
     if not sources:
-        raise DataError(f"source folder {source_dir} holds no {SOURCE_GLOB} file; is it a Cityscapes leftImg8bit folder?")
+        raise DataError(
+            f"source folder {source_dir} holds no {SOURCE_GLOB} file; is it a Cityscapes leftImg8bit folder?"
+        )
     references: list[Path] = []
     if method in REFERENCE_METHODS:
         if reference_dir is None or not Path(reference_dir).is_dir():

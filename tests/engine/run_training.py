@@ -23,6 +23,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--kill-during-step", type=int, default=0)
     parser.add_argument("--rank-weights", default="")
+    parser.add_argument("--initial-weights", default="", help="save the weights before training here")
     parser.add_argument("overrides", nargs="*")
     args = parser.parse_args()
 
@@ -32,6 +33,8 @@ def main() -> None:
             os.kill(os.getpid(), signal.SIGKILL)
 
     trainer = Trainer(load_config(CONFIG, args.overrides), hooks=[kill] if args.kill_during_step else [])
+    if args.initial_weights:
+        torch.save({k: v.detach().clone() for k, v in trainer.model.state_dict().items()}, args.initial_weights)
     try:
         trainer.fit()
         if args.rank_weights:

@@ -61,10 +61,13 @@ def test_sigkill_during_step_13_then_resume_matches_a_straight_run(toycity_root,
 def test_torchrun_two_ranks_agree_and_match_single_process(toycity_root, tmp_path):
     torchrun = shutil.which("torchrun", path=str(Path(sys.executable).parent))
     assert torchrun, "torchrun is installed with torch"
-    # Per-sample-decomposable objective: BatchNorm frozen and no batch-coupled correlation terms,
-    # so 2 ranks x batch 1 is the same objective as 1 process x batch 2 (up to summation order).
+    # BatchNorm frozen and no batch-coupled correlation terms, so 2 ranks x batch 1 is nearly the
+    # objective of 1 process x batch 2. Not exactly: cross-entropy is a mean over each rank's valid
+    # pixels and DDP averages the two ranks' gradients, so crops with different numbers of ignored
+    # pixels (ToyCity's ego-vehicle region) weigh pixels slightly differently.
     common = ["variant=seg_night", "model.freeze_bn=true", "train.max_iterations=4",
-              "train.checkpoint_every=4", "train.val_every=0", "train.deterministic=true"]
+              "train.checkpoint_every=4", "train.val_every=0", "train.deterministic=true",
+              "data.translation=relight"]
     ddp_out, single_out = tmp_path / "ddp", tmp_path / "single"
     weights = tmp_path / "weights"
     weights.mkdir()
@@ -76,14 +79,19 @@ def test_torchrun_two_ranks_agree_and_match_single_process(toycity_root, tmp_pat
     for name in rank0:
         assert torch.equal(rank0[name], rank1[name]), f"ranks disagree on {name}"
 
-    single = _run([sys.executable, str(SCRIPT), *ci_overrides(toycity_root, single_out, *common,
-                                                              "train.batch_size=2")])
+    single = _run([sys.executable, str(SCRIPT), "--initial-weights", str(tmp_path / "initial.pt"),
+                   *ci_overrides(toycity_root, single_out, *common, "train.batch_size=2")])
     assert single.returncode == 0, single.stderr[-3000:]
     reference = torch.load(single_out / "ckpt_0000004.pt", weights_only=True)["model"]
-    worst = max((rank0[k].float() - reference[k].float()).abs().max().item()
-                for k in reference if reference[k].is_floating_point())
-    # Stated tolerance: float32 all-reduce vs in-batch summation order.
-    assert worst < 1e-5, f"DDP and single-process weights differ by {worst}"
+    initial = torch.load(tmp_path / "initial.pt", weights_only=True)
+    for name, value in reference.items():
+        if not value.is_floating_point():
+            continue
+        update = (value - initial[name]).abs().max().item()
+        difference = (rank0[name] - value).abs().max().item()
+        # Stated tolerance: 5 % of the change the 4 steps made to the tensor. Feeding other
+        # samples, or summing instead of averaging gradients, moves weights by ~100 % of it.
+        assert difference <= 0.05 * update + 1e-7, f"{name}: DDP differs by {difference:.2e}, update {update:.2e}"
 
 
 @pytest.mark.slow

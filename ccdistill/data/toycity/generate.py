@@ -69,7 +69,8 @@ class _Writer:
     def png(self, relpath: str, array: np.ndarray) -> None:
         buffer = io.BytesIO()
         # uint8 H×W -> mode "L" (labels), H×W×3 -> "RGB".
-        Image.fromarray(np.ascontiguousarray(array, dtype=np.uint8)).save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+        image = Image.fromarray(np.ascontiguousarray(array, dtype=np.uint8))
+        image.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
         self.bytes(relpath, buffer.getvalue())
 
     def bytes(self, relpath: str, data: bytes) -> None:
@@ -249,17 +250,18 @@ def generate_toycity(
             return _target_pair(writer, item, int(seed), size)
 
         threads = workers if workers is not None else min(DEFAULT_WORKERS, os.cpu_count() or 1)
-        pool = ThreadPoolExecutor(max_workers=max(int(threads), 1))
+        pool = ThreadPoolExecutor(max_workers=int(threads)) if threads > 1 else None
         try:
             # map() yields results in item order, so the corresp rows are ordered by frame.
-            results = pool.map(work, items)
+            results = pool.map(work, items) if pool is not None else map(work, items)
             if progress:
                 from tqdm import tqdm
 
                 results = tqdm(results, total=len(items), desc="ToyCity", unit="scene")
             corresp = [row for row in results if row is not None]
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C: stop queued scenes
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C: drop queued scenes
         night_seq = TARGET_SEQUENCES["train_night"]
         writer.bytes(f"target/corresp/train/night/{night_seq}.csv", ("\n".join(corresp) + "\n").encode())
         manifest = dict(wanted, files=dict(sorted(writer.files.items())))

@@ -259,12 +259,17 @@ def _sample_planes(rng, city: CityStyle, side: int, layout_x: dict) -> list[Line
     while z < prior.street_length * 0.5:
         length = _uniform(rng, (8.0, 35.0))
         roll = rng.random()
-        if roll < prior.fence_probability:
-            planes.append(LinePlane("fence", side, x, z, z + length, _uniform(rng, FENCE_HEIGHT), _colour(rng, palette.fence, 0.05)))
-        elif roll < prior.fence_probability + prior.wall_probability:
-            planes.append(LinePlane("wall", side, x, z, z + length, _uniform(rng, WALL_HEIGHT), _colour(rng, palette.wall, 0.05)))
-        elif roll < prior.fence_probability + prior.wall_probability + prior.hedge_probability:
-            planes.append(LinePlane("hedge", side, x, z, z + length, _uniform(rng, HEDGE_HEIGHT), _colour(rng, palette.vegetation, 0.1)))
+        kinds = (
+            ("fence", prior.fence_probability, FENCE_HEIGHT, palette.fence, 0.05),
+            ("wall", prior.wall_probability, WALL_HEIGHT, palette.wall, 0.05),
+            ("hedge", prior.hedge_probability, HEDGE_HEIGHT, palette.vegetation, 0.1),
+        )
+        for kind, probability, heights, colours, jitter in kinds:
+            if roll < probability:
+                planes.append(LinePlane(kind, side, x, z, z + length, _uniform(rng, heights),
+                                        _colour(rng, colours, jitter)))
+                break
+            roll -= probability
         z += length + _uniform(rng, (5.0, 30.0))
     return planes
 
@@ -313,7 +318,8 @@ def _sample_props(rng, city: CityStyle, geometry: dict, crossings) -> list[Prop]
     for _ in range(_integers(rng, prior.poles)):
         side, z = int(rng.choice((-1, 1))), _uniform(rng, (6.0, 70.0))
         if free(z) and slots.take(side, z):
-            props.append(Prop("pole", geometry["kerb"][side] + side * 0.35, z, _uniform(rng, POLE_HEIGHT), side, pole_colour))
+            props.append(Prop("pole", geometry["kerb"][side] + side * 0.35, z, _uniform(rng, POLE_HEIGHT), side,
+                              pole_colour))
     for _ in range(_integers(rng, prior.signs)):
         side, z = int(rng.choice((-1, 1))), _uniform(rng, (6.0, 60.0))
         if free(z) and slots.take(side, z):

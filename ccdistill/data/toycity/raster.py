@@ -25,7 +25,7 @@ from ccdistill.data.toycity.layout import (
     Car, Person, Prop, StreetLayout, Traffic,
 )
 from ccdistill.data.toycity.style import CityStyle
-from ccdistill.data.toycity.textures import blur, hash01, upsample_bilinear, value_noise
+from ccdistill.data.toycity.textures import glow, hash01, upsample_bilinear, value_noise
 from ccdistill.data.translate import srgb_to_linear
 
 ID = {name: index for index, name in enumerate(CLASS_NAMES)}
@@ -48,6 +48,10 @@ CROSSWALK = (4.5, 0.8, 1.0)  # (starts before the side street, ends before it, s
 SLAB_SIZE = 0.6  # sidewalk paving slab (metres)
 SLAB_JOINT = 0.07  # fraction of a slab that is joint
 SLAB_DISTANCE = 25.0  # joints further away are not drawn (sub-pixel)
+SLAB_JOINT_SHADE = 0.85
+# Ground surface kinds (index the layout's ground colours) and their trainIds.
+GROUND_ROAD, GROUND_SIDEWALK, GROUND_TERRAIN, GROUND_KERB, GROUND_MARKING = range(5)
+GROUND_LABELS = np.array([ID["road"], ID["sidewalk"], ID["terrain"], ID["sidewalk"], ID["road"]], np.uint8)
 GROUND_FLOOR = 1.25  # ground floor height as a multiple of the floor height
 WINDOW_SILL = 0.28  # window bottom as a fraction of the floor height
 CORNICE = (0.7, 0.35)  # metres below the roof line: cornice band
@@ -71,8 +75,8 @@ HEADLIGHT_PEAK, HEADLIGHT_RANGE = 9.0, 14.0  # metres: where low beams hit the r
 HEADLIGHT_SPREAD = (0.8, 0.22)  # beam half-width: metres at the car + metres per metre ahead
 HEADLIGHT_CUTOFF = 1.1  # metres: low beams light little above this height
 ONCOMING_HEADLIGHT = 0.5  # oncoming cars' beams relative to the ego car's
-GLOW_NEAR = (0.8, 2, 0.30)  # (sigma in downsampled px, downsample, weight) tight halo
-GLOW_FAR = (3.0, 4, 0.55)  # wide bloom, computed at 1/4 resolution
+GLOW_NEAR = (0.8, 0.30)  # (sigma in 1/2-resolution pixels, weight): tight halo
+GLOW_FAR = (3.0, 0.55)  # (sigma in 1/4-resolution pixels, weight): wide bloom
 SHOP_EMISSION = 1.0  # shop windows relative to living-room windows
 SHOP_LIT_PROBABILITY = 0.5
 GLASS_SHADE = (0.8, 1.25)  # random brightness range of window panes
@@ -149,7 +153,9 @@ class _Painter:
         self.height, self.width = size
         self.f = layout.focal * self.width * view.scale
         self.cx = self.width / 2 + view.shift[0] * self.width
-        self.vh = self.height / 2 + (layout.horizon * self.height - self.height / 2) * view.scale + view.shift[1] * self.height
+        # The horizon row zooms about the image centre, then shifts with the principal point.
+        centre = self.height / 2
+        self.vh = centre + (layout.horizon * self.height - centre) * view.scale + view.shift[1] * self.height
         self.hc = layout.camera_height
         self.x0, self.z0 = view.lateral, view.forward
         self.u = np.arange(self.width, dtype=np.float32) + 0.5
@@ -241,41 +247,40 @@ class _Painter:
         first = int(np.searchsorted(dv, 0.5))  # rows below the horizon
         if first >= self.height:
             return
+        # Depth is constant along a ground row: per-row quantities are (h, 1) columns.
         zc = np.minimum(self.f * self.hc / dv[first:], FAR_GROUND)[:, None]
+        zw = zc + self.z0
         xw = (self.u[None, :] - self.cx) * zc / self.f + self.x0
-        zw = np.broadcast_to(zc + self.z0, xw.shape)
         road = (xw >= layout.road_left) & (xw <= layout.road_right)
         crossing = layout.in_crossing(zw)
-        left_walk = (xw < layout.road_left) & (xw >= layout.sidewalk_outer(-1))
-        right_walk = (xw > layout.road_right) & (xw <= layout.sidewalk_outer(1))
-        sidewalk = (left_walk | right_walk) & ~crossing
+        sidewalk = (xw >= layout.sidewalk_outer(-1)) & (xw <= layout.sidewalk_outer(1)) & ~road & ~crossing
+        kind = np.full(xw.shape, GROUND_TERRAIN, np.uint8)
+        kind[sidewalk] = GROUND_SIDEWALK
+        kind[road | crossing] = GROUND_ROAD
         kerb = sidewalk & ((np.abs(xw - layout.road_left) < KERB_WIDTH) | (np.abs(xw - layout.road_right) < KERB_WIDTH))
-        is_road = road | crossing
+        kind[kerb] = GROUND_KERB
         # Lane dashes, and a zebra crossing in front of a side street.
-        phase = np.mod(zw, LANE_DASH_PERIOD) < LANE_DASH_PERIOD * LANE_DASH_DUTY
-        marking = np.zeros_like(road)
+        dashes = np.mod(zw, LANE_DASH_PERIOD) < LANE_DASH_PERIOD * LANE_DASH_DUTY
+        marking = np.zeros(xw.shape, bool)
         for line in layout.lane_lines:
-            marking |= (np.abs(xw - line) < MARKING_HALF_WIDTH) & phase
+            marking |= (np.abs(xw - line) < MARKING_HALF_WIDTH) & dashes
         for z0, _ in layout.crossings:
-            zebra = (zw > z0 - CROSSWALK[0]) & (zw < z0 - CROSSWALK[1]) & road
-            marking |= zebra & (np.mod(xw, CROSSWALK[2]) < CROSSWALK[2] / 2)
-        marking &= road
-        label = np.where(is_road, ID["road"], np.where(sidewalk, ID["sidewalk"], ID["terrain"])).astype(np.uint8)
-        # Surface kind -> colour: 0 road, 1 sidewalk, 2 terrain, 3 kerb, 4 marking.
+            zebra = (zw > z0 - CROSSWALK[0]) & (zw < z0 - CROSSWALK[1])
+            if zebra.any():
+                marking |= zebra & (np.mod(xw, CROSSWALK[2]) < CROSSWALK[2] / 2)
+        kind[marking & road] = GROUND_MARKING
         table = np.stack([layout.road_colour, layout.sidewalk_colour, layout.terrain_colour,
                           layout.kerb_colour, layout.marking_colour])
-        kind = np.where(is_road, 0, np.where(sidewalk, 1, 2))
-        kind = np.where(kerb, 3, np.where(marking, 4, kind))
-        albedo = table[kind]
         fade = 1.0 / (1.0 + zc / GROUND_TEXTURE_FADE)
-        texture = 1.0 + GROUND_TEXTURE * fade * value_noise(layout.noise_table, xw * 1.5, zw * 1.5)
-        slabs = sidewalk & ~kerb & (zc < SLAB_DISTANCE) & (
-            (np.mod(xw, SLAB_SIZE) < SLAB_SIZE * SLAB_JOINT) | (np.mod(zw, SLAB_SIZE) < SLAB_SIZE * SLAB_JOINT))
-        texture = texture * np.where(slabs, 0.85, 1.0)
-        albedo = albedo * texture[..., None]
+        texture = 1.0 + (GROUND_TEXTURE * fade) * value_noise(layout.noise_table, xw * 1.5, zw * 1.5)
+        near = zc[:, 0] < SLAB_DISTANCE
+        slab_rows = np.mod(zw, SLAB_SIZE) < SLAB_SIZE * SLAB_JOINT
+        joints = slab_rows[near] | (np.mod(xw[near], SLAB_SIZE) < SLAB_SIZE * SLAB_JOINT)
+        slabs = (kind[near] == GROUND_SIDEWALK) & joints
+        texture[near] *= np.where(slabs, SLAB_JOINT_SHADE, 1.0)
         rows = slice(first, self.height)
-        self.label[rows] = label
-        self.albedo[rows] = albedo
+        self.label[rows] = GROUND_LABELS[kind]
+        self.albedo[rows] = table[kind] * texture[..., None]
         self.X[rows], self.Y[rows], self.Z[rows] = xw, 0.0, zw
         self.normal[rows] = N_UP
         self.sun[rows] = self._ground_lit(xw, zw)
@@ -355,18 +360,20 @@ class _Painter:
         texture = 1.0 + FACADE_TEXTURE * value_noise(layout.noise_table, z * 0.6 + 17 * run.side, y * 0.6)
         shade = np.where(cornice, 0.8, np.where(y < PLINTH, 0.7, 1.0)) * texture
         albedo = run.colour[i] * shade[:, None]
-        glass = window | shop
-        key = i.astype(np.int64) * 2 + (run.side > 0)
+        # Per-window random draws (pane tint, lit or not, brightness) only on glass pixels.
+        glass = np.flatnonzero(window | shop)
+        key = i[glass].astype(np.int64) * 2 + (run.side > 0)
+        column, storey = column[glass], storey[glass]
         pane = hash01(layout.texture_seed, key, column, storey)
         glass_colour = srgb_to_linear(np.asarray(self.city.palette.window, np.float32))
-        albedo[glass] = glass_colour * (GLASS_SHADE[0] + (GLASS_SHADE[1] - GLASS_SHADE[0]) * pane[glass, None])
+        albedo[glass] = glass_colour * (GLASS_SHADE[0] + (GLASS_SHADE[1] - GLASS_SHADE[0]) * pane[:, None])
         light = self.city.illumination
-        lit = window & (hash01(layout.texture_seed + 1, key, column, storey) < light.window_lit_fraction)
-        shop_lit = shop & (hash01(layout.texture_seed + 2, key) < SHOP_LIT_PROBABILITY)
+        lit = window[glass] & (hash01(layout.texture_seed + 1, key, column, storey) < light.window_lit_fraction)
+        shop_lit = shop[glass] & (hash01(layout.texture_seed + 2, key) < SHOP_LIT_PROBABILITY)
         brightness = 0.5 + hash01(layout.texture_seed + 3, key, column, storey)
+        window_glow = np.where(lit, brightness, np.where(shop_lit, SHOP_EMISSION, 0.0)).astype(np.float32)
         emission = np.zeros((rows.size, 3), np.float32)
-        emission[lit] = self.window_light * brightness[lit, None]
-        emission[shop_lit] = self.window_light * SHOP_EMISSION
+        emission[glass] = window_glow[:, None] * self.window_light
         # The facade across the street from the sun faces it, above the shadow of the sun side.
         if run.side == -self.layout.sun_side:
             street = abs(self.layout.facades[0].x - self.layout.facades[1].x)
@@ -452,7 +459,8 @@ class _Painter:
         centre = top - radius * 1.1
         bumps = value_noise(self.layout.noise_table, r.xm * 1.6 + 7 * t.variant + t.z, r.ym * 1.6)
         # Noise only roughens the outline (a clipped bump amplitude cannot punch holes inside).
-        crown = ((r.xm / radius) ** 2 + ((r.ym - centre) / (radius * 1.1)) ** 2) < 1.0 + 0.25 * np.clip(bumps, -1.5, 1.5)
+        outline = 1.0 + 0.25 * np.clip(bumps, -1.5, 1.5)
+        crown = ((r.xm / radius) ** 2 + ((r.ym - centre) / (radius * 1.1)) ** 2) < outline
         part = np.where(crown, 2, _rect(r, -0.14, 0.14, 0.0, centre) * 1)
         trunk_colour = srgb_to_linear(np.asarray(self.city.palette.trunk, np.float32))
         shade = 1.0 + 0.3 * bumps + 0.25 * np.clip((r.ym - centre) / radius, -1, 1)
@@ -544,7 +552,9 @@ class _Painter:
         lights_on = not c.parked
         light = (self.head_light if c.facing_camera else self.tail_light) if lights_on else np.zeros(3, np.float32)
         lamp_albedo = (0.85, 0.85, 0.8) if c.facing_camera else (0.55, 0.04, 0.03)
-        colours = [c.colour, c.colour, (0.03, 0.03, 0.03), (0.05, 0.06, 0.07), (0.02, 0.02, 0.02), (0.8, 0.8, 0.78), lamp_albedo]
+        # Parts: body/cabin, bumper, glass, tyres/underbody, plate, lights.
+        colours = [c.colour, c.colour, (0.03, 0.03, 0.03), (0.05, 0.06, 0.07), (0.02, 0.02, 0.02),
+                   (0.8, 0.8, 0.78), lamp_albedo]
         emission = [(0, 0, 0)] * 6 + [light]
         # A vertical gradient: roofs catch more sky light than the lower body.
         shade = 0.75 + 0.35 * np.clip(y, 0, 1)
@@ -570,7 +580,8 @@ class _Painter:
         part = np.zeros(np.broadcast_shapes(r.xm.shape, r.ym.shape), np.int8)
         for index, mask in enumerate((legs, torso | arms, neck | head, hair), start=1):
             part[mask] = index
-        self._paint(r, part, [0] + [ID["person"]] * 4, [p.bottom, p.bottom, p.top, p.skin, (0.04, 0.03, 0.02)], p.x, p.z)
+        colours = [p.bottom, p.bottom, p.top, p.skin, (0.04, 0.03, 0.02)]  # parts: legs, torso, skin, hair
+        self._paint(r, part, [0] + [ID["person"]] * 4, colours, p.x, p.z)
 
     def objects(self, traffic: Traffic) -> None:
         draw = {"tree": self.tree, "pole": self.pole, "lamp": self.lamp,
@@ -676,7 +687,7 @@ def rasterize(layout: StreetLayout, traffic: Traffic, city: CityStyle, size: tup
     distance = np.where(sky, 0.0, np.maximum(painter.Z - painter.z0, 0.0))
     fog = (1.0 - np.exp(-distance / city.illumination.fog_distance)).astype(np.float32)
     emitters = painter.emission + painter.signal
-    glow = sum(weight * blur(emitters, sigma, down) for sigma, down, weight in (GLOW_NEAR, GLOW_FAR))
+    halo = glow(emitters, GLOW_NEAR, GLOW_FAR)
     return SceneLayers(
         label=painter.label,
         label_ids=label_ids,
@@ -689,6 +700,6 @@ def rasterize(layout: StreetLayout, traffic: Traffic, city: CityStyle, size: tup
         cloud=cloud.astype(np.float32),
         fog=fog,
         artificial=painter.artificial_light(),
-        emitters=(painter.emission + glow * np.float32(city.illumination.glow)).astype(np.float32),
+        emitters=(painter.emission + halo * np.float32(city.illumination.glow)).astype(np.float32),
         signal=painter.signal,
     )

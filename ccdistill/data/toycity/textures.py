@@ -1,4 +1,4 @@
-"""Procedural texture helpers: world-anchored value noise, integer hashes, smoothstep, blur.
+"""Procedural texture helpers: world-anchored value noise, integer hashes, smoothstep, glow.
 
 World-anchored noise (a function of metres, not pixels) keeps a facade's or a road's texture
 the same when the camera moves, which the day/night pairs rely on.
@@ -57,18 +57,23 @@ def smoothstep(edge0: float, edge1: float, x: float) -> float:
     return t * t * (3 - 2 * t)
 
 
-def blur(image: np.ndarray, sigma: float, downsample: int = 1) -> np.ndarray:
-    """Gaussian blur of an H×W×C float image; with downsample > 1 the blur runs on a mean-pooled
-    copy and is upsampled back bilinearly (cheap wide blurs for glow)."""
-    if downsample <= 1:
-        return ndimage.gaussian_filter(image, sigma=(sigma, sigma, 0), mode="nearest")
-    height, width = image.shape[:2]
-    h, w = height // downsample, width // downsample
-    # Mean pooling as a sum of strided views (faster than a reshape + mean on 5-D arrays).
-    pooled = sum(image[i : h * downsample : downsample, j : w * downsample : downsample]
-                 for i in range(downsample) for j in range(downsample)) / np.float32(downsample**2)
-    pooled = ndimage.gaussian_filter(pooled, sigma=(sigma, sigma, 0), mode="nearest")
-    return upsample_bilinear(pooled, (height, width))
+def mean_pool(image: np.ndarray, factor: int) -> np.ndarray:
+    """H×W×C -> (H//factor)×(W//factor)×C block means (a sum of strided views: faster than a
+    reshape + mean over a 5-D array)."""
+    h, w = image.shape[0] // factor, image.shape[1] // factor
+    total = sum(image[i : h * factor : factor, j : w * factor : factor] for i in range(factor) for j in range(factor))
+    return total / np.float32(factor**2)
+
+
+def glow(emitters: np.ndarray, near: tuple[float, float], far: tuple[float, float]) -> np.ndarray:
+    """Bloom around light sources: a tight halo (Gaussian σ = near[0] px at 1/2 resolution,
+    weight near[1]) plus a wide one (σ = far[0] px at 1/4 resolution, weight far[1]), H×W×3.
+    Blurring at reduced resolution keeps wide halos cheap; they are smooth anyway."""
+    half = mean_pool(emitters, 2)
+    quarter = mean_pool(half, 2)
+    halo = near[1] * ndimage.gaussian_filter(half, sigma=(near[0], near[0], 0), mode="nearest")
+    bloom = far[1] * ndimage.gaussian_filter(quarter, sigma=(far[0], far[0], 0), mode="nearest")
+    return upsample_bilinear(halo + upsample_bilinear(bloom, half.shape[:2]), emitters.shape[:2])
 
 
 def upsample_bilinear(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -1,0 +1,110 @@
+"""The docs figure: one scene per city at day, twilight and night, with its label map.
+
+    .venv/bin/python -m ccdistill.data.toycity.figure --out docs/figures/toycity_day_night.png
+
+Rows: source city, target city. Columns: night = 0, 0.5, 1 and the trainId label in the
+Cityscapes palette, then a legend of the classes. The PNG is palette-quantised to stay small.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from ccdistill.data.labels import CLASS_NAMES, PALETTE, colorize
+from ccdistill.data.toycity.render import render
+from ccdistill.data.toycity.scene import sample_scene
+
+STRENGTHS = (0.0, 0.5, 1.0)
+COLUMN_TITLES = ("day (night = 0)", "twilight (night = 0.5)", "night (night = 1)", "label (trainIds)")
+MARGIN = 4  # pixels between panels
+TITLE_HEIGHT = 16
+ROW_TITLE_WIDTH = 64
+LEGEND_SWATCH = 10
+LEGEND_COLUMNS = 7
+PALETTE_COLOURS = 256  # colours of the quantised PNG
+BACKGROUND = (255, 255, 255)
+TEXT = (0, 0, 0)
+
+
+def _legend(classes: list[int], width: int, font) -> Image.Image:
+    rows = -(-len(classes) // LEGEND_COLUMNS)
+    line = LEGEND_SWATCH + 6
+    legend = Image.new("RGB", (width, rows * line + MARGIN), BACKGROUND)
+    draw = ImageDraw.Draw(legend)
+    cell = width // LEGEND_COLUMNS
+    for k, class_id in enumerate(classes):
+        x, y = (k % LEGEND_COLUMNS) * cell + MARGIN, (k // LEGEND_COLUMNS) * line + MARGIN
+        draw.rectangle([x, y, x + LEGEND_SWATCH, y + LEGEND_SWATCH], fill=tuple(int(c) for c in PALETTE[class_id]))
+        draw.text((x + LEGEND_SWATCH + 4, y - 1), CLASS_NAMES[class_id], fill=TEXT, font=font)
+    return legend
+
+
+def day_night_figure(seeds: tuple[int, int] = (7, 8), size: tuple[int, int] = (160, 320)) -> Image.Image:
+    """RGB figure: rows = (source, target) scenes (seeds per city), columns = day, twilight,
+    night, label; a legend of the classes below."""
+    font = ImageFont.load_default()
+    height, width = size
+    panels_width = ROW_TITLE_WIDTH + 4 * (width + MARGIN)
+    grid = Image.new("RGB", (panels_width, TITLE_HEIGHT + 2 * (height + MARGIN)), BACKGROUND)
+    draw = ImageDraw.Draw(grid)
+    for column, title in enumerate(COLUMN_TITLES):
+        draw.text((ROW_TITLE_WIDTH + column * (width + MARGIN) + 2, 2), title, fill=TEXT, font=font)
+    present: set[int] = set()
+    for row, (city, seed) in enumerate(zip(("source", "target"), seeds)):
+        scene = sample_scene(seed, city, size)
+        present |= set(np.unique(scene.label).tolist())
+        panels = [render(scene, strength, noise_seed=seed) for strength in STRENGTHS] + [colorize(scene.label)]
+        top = TITLE_HEIGHT + row * (height + MARGIN)
+        draw.text((4, top + height // 2 - 6), f"{city}\ncity", fill=TEXT, font=font)
+        for column, panel in enumerate(panels):
+            grid.paste(Image.fromarray(panel), (ROW_TITLE_WIDTH + column * (width + MARGIN), top))
+    legend = _legend(sorted(c for c in present if c < len(CLASS_NAMES)), panels_width, font)
+    figure = Image.new("RGB", (panels_width, grid.height + legend.height), BACKGROUND)
+    figure.paste(grid, (0, 0))
+    figure.paste(legend, (0, grid.height))
+    return figure
+
+
+def _quantise(figure: Image.Image) -> Image.Image:
+    """Palette PNG whose palette holds the exact class colours, text colours and the
+    photographs' most representative colours (so label maps keep their exact palette)."""
+    fixed = [tuple(int(c) for c in colour) for colour in PALETTE] + [BACKGROUND, TEXT]
+    photo = figure.quantize(PALETTE_COLOURS - len(fixed), method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    colours = np.asarray(photo.getpalette()[: 3 * (PALETTE_COLOURS - len(fixed))], dtype=np.uint8).reshape(-1, 3)
+    palette = np.concatenate([np.asarray(fixed, np.uint8), colours]).ravel().tolist()
+    reference = Image.new("P", (1, 1))
+    reference.putpalette(palette)
+    index = np.array(figure.quantize(palette=reference, dither=Image.Dither.NONE))
+    # PIL's nearest-colour search is approximate: pin the exact class/text colours.
+    pixels = np.asarray(figure)
+    for k, colour in enumerate(fixed):
+        index[(pixels == colour).all(axis=-1)] = k
+    quantised = Image.fromarray(index, mode="P")
+    quantised.putpalette(palette)
+    return quantised
+
+
+def save_figure(out: str | Path, seeds: tuple[int, int] = (7, 8), size: tuple[int, int] = (160, 320)) -> Path:
+    """Write the figure as a palette PNG (small enough for the docs) and return its path."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _quantise(day_night_figure(seeds, size)).save(out, optimize=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="docs/figures/toycity_day_night.png")
+    parser.add_argument("--source-seed", type=int, default=7)
+    parser.add_argument("--target-seed", type=int, default=8)
+    args = parser.parse_args(argv)
+    path = save_figure(args.out, (args.source_seed, args.target_seed))
+    print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
+
+
+if __name__ == "__main__":
+    main()
