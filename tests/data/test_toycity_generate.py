@@ -93,20 +93,21 @@ def test_images_and_labels_are_well_formed(toy):
         assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
         if not relpath.endswith(".png"):
             continue
-        image = Image.open(path)
-        assert image.size == (SIZE[1], SIZE[0])
+        with Image.open(path) as image:
+            mode, pixels = image.mode, np.asarray(image)
+        assert pixels.shape[:2] == SIZE
         if "labelTrainIds" in relpath:
-            assert image.mode == "L"
-            values = set(np.unique(np.asarray(image)).tolist())
+            assert mode == "L"
+            values = set(np.unique(pixels).tolist())
             assert values <= KNOWN_TRAIN_IDS and len(values) > 3
             label_ids_path = path.with_name(path.name.replace("labelTrainIds", "labelIds"))
             if label_ids_path.exists():
-                label_ids = np.asarray(Image.open(label_ids_path))
-                np.testing.assert_array_equal(label_ids_to_train_ids(label_ids), np.asarray(image))
+                with Image.open(label_ids_path) as label_ids:
+                    np.testing.assert_array_equal(label_ids_to_train_ids(np.asarray(label_ids)), pixels)
         elif "labelIds" in relpath:
-            assert image.mode == "L"
+            assert mode == "L"
         else:
-            assert image.mode == "RGB"
+            assert mode == "RGB"
 
 
 def test_true_night_is_darker_than_day_and_pixel_aligned(toy):

@@ -1,9 +1,13 @@
-"""The docs figure: one scene per city at day, twilight and night, with its label map.
+"""The docs figures of ToyCity.
 
     .venv/bin/python -m ccdistill.data.toycity.figure --out docs/figures/toycity_day_night.png
+    .venv/bin/python -m ccdistill.data.toycity.figure --kind translation --out docs/figures/toycity_translation.png
 
-Rows: source city, target city. Columns: night = 0, 0.5, 1 and the trainId label in the
-Cityscapes palette, then a legend of the classes. The PNG is palette-quantised to stay small.
+day-night: rows = source city, target city; columns = night 0, 0.5, 1 and the trainId label
+in the Cityscapes palette, then a legend of the classes.
+translation: rows = source scenes; columns = S_d, its FDA / Lab / relight translations with a
+target-night reference, the true source night, and the reference itself.
+PNGs are palette-quantised (class colours kept exact) to stay small.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ from PIL import Image, ImageDraw, ImageFont
 from ccdistill.data.labels import CLASS_NAMES, PALETTE, colorize
 from ccdistill.data.toycity.render import render
 from ccdistill.data.toycity.scene import sample_scene
+from ccdistill.data.translate import fda_translate, lab_translate, relight
 
 STRENGTHS = (0.0, 0.5, 1.0)
 COLUMN_TITLES = ("day (night = 0)", "twilight (night = 0.5)", "night (night = 1)", "label (trainIds)")
+TRANSLATION_TITLES = ("S_d (day)", "FDA (beta 0.01)", "Lab transfer", "relight", "true night", "T_n reference")
 MARGIN = 4  # pixels between panels
 TITLE_HEIGHT = 16
 ROW_TITLE_WIDTH = 64
@@ -43,30 +49,51 @@ def _legend(classes: list[int], width: int, font) -> Image.Image:
     return legend
 
 
+def _grid(rows: list[list[np.ndarray]], titles, row_titles) -> Image.Image:
+    """Panels (equal-size H×W×3 uint8) in a grid with column and row titles."""
+    font = ImageFont.load_default()
+    height, width = rows[0][0].shape[:2]
+    columns = len(titles)
+    grid = Image.new("RGB", (ROW_TITLE_WIDTH + columns * (width + MARGIN), TITLE_HEIGHT + len(rows) * (height + MARGIN)),
+                     BACKGROUND)
+    draw = ImageDraw.Draw(grid)
+    for column, title in enumerate(titles):
+        draw.text((ROW_TITLE_WIDTH + column * (width + MARGIN) + 2, 2), title, fill=TEXT, font=font)
+    for row, (panels, row_title) in enumerate(zip(rows, row_titles)):
+        top = TITLE_HEIGHT + row * (height + MARGIN)
+        draw.text((4, top + height // 2 - 6), row_title, fill=TEXT, font=font)
+        for column, panel in enumerate(panels):
+            grid.paste(Image.fromarray(panel), (ROW_TITLE_WIDTH + column * (width + MARGIN), top))
+    return grid
+
+
 def day_night_figure(seeds: tuple[int, int] = (7, 8), size: tuple[int, int] = (160, 320)) -> Image.Image:
     """RGB figure: rows = (source, target) scenes (seeds per city), columns = day, twilight,
     night, label; a legend of the classes below."""
-    font = ImageFont.load_default()
-    height, width = size
-    panels_width = ROW_TITLE_WIDTH + 4 * (width + MARGIN)
-    grid = Image.new("RGB", (panels_width, TITLE_HEIGHT + 2 * (height + MARGIN)), BACKGROUND)
-    draw = ImageDraw.Draw(grid)
-    for column, title in enumerate(COLUMN_TITLES):
-        draw.text((ROW_TITLE_WIDTH + column * (width + MARGIN) + 2, 2), title, fill=TEXT, font=font)
-    present: set[int] = set()
-    for row, (city, seed) in enumerate(zip(("source", "target"), seeds)):
+    rows, present = [], set()
+    for city, seed in zip(("source", "target"), seeds):
         scene = sample_scene(seed, city, size)
         present |= set(np.unique(scene.label).tolist())
-        panels = [render(scene, strength, noise_seed=seed) for strength in STRENGTHS] + [colorize(scene.label)]
-        top = TITLE_HEIGHT + row * (height + MARGIN)
-        draw.text((4, top + height // 2 - 6), f"{city}\ncity", fill=TEXT, font=font)
-        for column, panel in enumerate(panels):
-            grid.paste(Image.fromarray(panel), (ROW_TITLE_WIDTH + column * (width + MARGIN), top))
-    legend = _legend(sorted(c for c in present if c < len(CLASS_NAMES)), panels_width, font)
-    figure = Image.new("RGB", (panels_width, grid.height + legend.height), BACKGROUND)
+        rows.append([render(scene, strength, noise_seed=seed) for strength in STRENGTHS] + [colorize(scene.label)])
+    grid = _grid(rows, COLUMN_TITLES, ("source\ncity", "target\ncity"))
+    legend = _legend(sorted(c for c in present if c < len(CLASS_NAMES)), grid.width, ImageFont.load_default())
+    figure = Image.new("RGB", (grid.width, grid.height + legend.height), BACKGROUND)
     figure.paste(grid, (0, 0))
     figure.paste(legend, (0, grid.height))
     return figure
+
+
+def translation_figure(seeds: tuple[int, ...] = (1, 4), size: tuple[int, int] = (128, 256)) -> Image.Image:
+    """RGB figure: per source scene, S_d, its translations (a target-night scene as the style
+    reference), the true source night and the reference."""
+    rows = []
+    for seed in seeds:
+        scene = sample_scene(seed, "source", size)
+        day, true_night = render(scene, 0.0, noise_seed=seed), render(scene, 1.0, noise_seed=seed)
+        reference = render(sample_scene(seed + 100, "target", size), 1.0, noise_seed=seed)
+        rows.append([day, fda_translate(day, reference, 0.01), lab_translate(day, reference),
+                     relight(day, np.random.default_rng(seed)), true_night, reference])
+    return _grid(rows, TRANSLATION_TITLES, [f"scene {seed}" for seed in seeds])
 
 
 def _quantise(figure: Image.Image) -> Image.Image:
@@ -88,21 +115,21 @@ def _quantise(figure: Image.Image) -> Image.Image:
     return quantised
 
 
-def save_figure(out: str | Path, seeds: tuple[int, int] = (7, 8), size: tuple[int, int] = (160, 320)) -> Path:
-    """Write the figure as a palette PNG (small enough for the docs) and return its path."""
+def save_figure(out: str | Path, kind: str = "day-night") -> Path:
+    """Write a figure ("day-night" or "translation") as a palette PNG and return its path."""
+    makers = {"day-night": day_night_figure, "translation": translation_figure}
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    _quantise(day_night_figure(seeds, size)).save(out, optimize=True)
+    _quantise(makers[kind]()).save(out, optimize=True)
     return out
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="docs/figures/toycity_day_night.png")
-    parser.add_argument("--source-seed", type=int, default=7)
-    parser.add_argument("--target-seed", type=int, default=8)
+    parser.add_argument("--kind", default="day-night", choices=("day-night", "translation"))
     args = parser.parse_args(argv)
-    path = save_figure(args.out, (args.source_seed, args.target_seed))
+    path = save_figure(args.out, args.kind)
     print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 
