@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Callable
+from typing import Callable, Sequence
 
 import torch
 
-from ccdistill.config import Config, ModelConfig
 from ccdistill.losses import DistillationOptions, LossWeights, ccdistill_loss
 from ccdistill.losses import cdc_loss, cds_loss, js_loss, segmentation_loss
 from ccdistill.models import CCDistillModel, build_segmenter
@@ -29,20 +28,21 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def paired_timings(first: Callable[[], object], second: Callable[[], object], device: torch.device,
-                   repeats: int = 10, warmup: int = 2) -> tuple[float, float]:
-    """Median seconds of `first` and `second`, run alternately after a warm-up."""
+def interleaved_timings(functions: Sequence[Callable[[], object]], device: torch.device,
+                        repeats: int = 10, warmup: int = 2) -> list[float]:
+    """Median seconds of each function, run round-robin after a warm-up."""
     for _ in range(warmup):
-        first(); second()
-    times: tuple[list[float], list[float]] = ([], [])
+        for fn in functions:
+            fn()
+    times: list[list[float]] = [[] for _ in functions]
     for _ in range(repeats):
-        for fn, bucket in ((first, times[0]), (second, times[1])):
+        for fn, bucket in zip(functions, times):
             _sync(device)
             start = time.perf_counter()
             fn()
             _sync(device)
             bucket.append(time.perf_counter() - start)
-    return statistics.median(times[0]), statistics.median(times[1])
+    return [statistics.median(bucket) for bucket in times]
 
 
 def parameter_count(module: torch.nn.Module) -> int:
@@ -55,7 +55,7 @@ def inference_benchmark(arch: str, size: tuple[int, int], device: torch.device, 
     bare = build_segmenter(arch, weights=None).to(device).eval()
     x = torch.randn(1, 3, *size, device=device)
     with torch.inference_mode():
-        t_deployed, t_bare = paired_timings(lambda: deployed(x), lambda: bare(x), device, repeats)
+        t_deployed, t_bare = interleaved_timings([lambda: deployed(x), lambda: bare(x)], device, repeats)
     return {"arch": arch, "size": size, "deployed_ms": 1e3 * t_deployed, "bare_ms": 1e3 * t_bare,
             "ratio": t_deployed / t_bare, "images_per_s": 1.0 / t_deployed,
             "deployed_params": parameter_count(deployed), "bare_params": parameter_count(bare)}
@@ -69,8 +69,12 @@ def _four_stream_batch(batch: int, size: tuple[int, int], num_classes: int, devi
 
 def training_step_benchmark(arch: str, size: tuple[int, int], device: torch.device, batch: int = 2,
                             repeats: int = 5) -> dict:
-    """One optimiser step of `full` vs `seg_night` (same batch, same architecture)."""
-    from ccdistill.config import VARIANTS, load_config
+    """One optimiser step of `full`, `seg_night` and `pseudo` on the same four-stream batch.
+
+    `seg_night` forwards only S_d and S_n (its terms need nothing else), so full/seg_night also
+    counts the two target streams; `pseudo` forwards all four streams like `full`, so
+    full/pseudo is the cost of CDC + JS + CDS and the projection head alone."""
+    from ccdistill.config import load_config
     from ccdistill.train import StreamForward, StreamPlan
 
     data = _four_stream_batch(batch, size, 19, device)
@@ -90,9 +94,10 @@ def training_step_benchmark(arch: str, size: tuple[int, int], device: torch.devi
             optimizer.step()
         return step
 
-    assert "full" in VARIANTS and "seg_night" in VARIANTS
-    t_full, t_seg = paired_timings(make_step("full"), make_step("seg_night"), device, repeats, warmup=1)
-    return {"arch": arch, "size": size, "full_s": t_full, "seg_night_s": t_seg, "ratio": t_full / t_seg}
+    t_full, t_seg, t_pseudo = interleaved_timings(
+        [make_step("full"), make_step("seg_night"), make_step("pseudo")], device, repeats, warmup=1)
+    return {"arch": arch, "size": size, "full_s": t_full, "seg_night_s": t_seg, "pseudo_s": t_pseudo,
+            "ratio": t_full / t_seg, "ratio_same_streams": t_full / t_pseudo}
 
 
 def distillation_overhead_benchmark(arch: str, size: tuple[int, int], device: torch.device, batch: int = 2,
@@ -122,7 +127,7 @@ def distillation_overhead_benchmark(arch: str, size: tuple[int, int], device: to
         loss.backward()
 
     segmenters()
-    t_distill, t_seg = paired_timings(distillation, segmenters, device, repeats, warmup=1)
+    t_distill, t_seg = interleaved_timings([distillation, segmenters], device, repeats, warmup=1)
     return {"arch": arch, "size": size, "distillation_s": t_distill, "segmenters_s": t_seg,
             "ratio": t_distill / t_seg}
 
@@ -132,24 +137,31 @@ CPU_ARCH, PAPER_ARCH = "mobilenetv3_lraspp", "deeplabv2_resnet101"
 
 def run_benchmarks(archs: list[tuple[str, tuple[int, int]]], device: torch.device, repeats: int,
                    which: tuple[str, ...] = ("inference", "step")) -> list[str]:
-    lines = []
+    """Run the chosen benchmarks for each (architecture, size); print and return one line each."""
+    lines: list[str] = []
+
+    def emit(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
     for arch, size in archs:
         res = f"{size[0]}x{size[1]}"
         if "inference" in which:
             r = inference_benchmark(arch, size, device, repeats)
-            lines.append(f"inference  {arch:<22} {res:>9}  deployed {r['deployed_ms']:8.1f} ms  bare "
-                         f"{r['bare_ms']:8.1f} ms  ratio {r['ratio']:.3f} (goal 1.00±0.03)  params "
-                         f"{r['deployed_params']:,} vs {r['bare_params']:,} ({'equal' if r['deployed_params'] == r['bare_params'] else 'DIFFERENT'})")
+            same = "equal" if r["deployed_params"] == r["bare_params"] else "DIFFERENT"
+            emit(f"inference  {arch:<22} {res:>9}  deployed {r['deployed_ms']:8.1f} ms  bare {r['bare_ms']:8.1f} ms"
+                 f"  ratio {r['ratio']:.3f} (goal 1.00±0.03)  {r['images_per_s']:.1f} images/s  params "
+                 f"{r['deployed_params']:,} vs {r['bare_params']:,} ({same})")
         if "step" in which:
             r = training_step_benchmark(arch, size, device, repeats=max(2, repeats // 2))
-            lines.append(f"train step {arch:<22} {res:>9}  full {r['full_s']:7.3f} s  seg_night "
-                         f"{r['seg_night_s']:7.3f} s  ratio {r['ratio']:.3f} (goal <= 1.15)")
+            emit(f"train step {arch:<22} {res:>9}  full {r['full_s']:7.3f} s  seg_night {r['seg_night_s']:7.3f} s"
+                 f"  ratio {r['ratio']:.3f} (goal <= 1.15; seg_night forwards 2 of the 4 streams)")
+            emit(f"train step {arch:<22} {res:>9}  full {r['full_s']:7.3f} s  pseudo {r['pseudo_s']:7.3f} s"
+                 f"  ratio {r['ratio_same_streams']:.3f} (same 4 streams forwarded: head + CDC + JS + CDS)")
         if "overhead" in which:
             r = distillation_overhead_benchmark(arch, size, device, repeats=max(2, repeats // 2))
-            lines.append(f"distill    {arch:<22} {res:>9}  head+CDC+JS+CDS {r['distillation_s']:7.3f} s  "
-                         f"segmenters {r['segmenters_s']:7.3f} s  ratio {r['ratio']:.3f} (goal <= 0.10)")
-        for line in lines[-len(which):]:
-            print(line, flush=True)
+            emit(f"distill    {arch:<22} {res:>9}  head+CDC+JS+CDS {r['distillation_s']:7.3f} s  segmenters "
+                 f"{r['segmenters_s']:7.3f} s  ratio {r['ratio']:.3f} (goal <= 0.10)")
     return lines
 
 
