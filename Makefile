@@ -18,7 +18,6 @@ $(BIN)/python:
 
 # Reinstall only when the dependency list changes.
 $(STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e ".[notebooks,test]"
 	touch $(STAMP)
 
