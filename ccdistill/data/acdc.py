@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ccdistill.data.io import (
-    FileKind, PathLike, SampleDataset, SampleFiles, Transform, find_label, require_all, strip_suffix,
+    FileKind, PathLike, SampleDataset, SampleFiles, Transform, require_all, sample_files, strip_suffix,
 )
 from ccdistill.errors import InputError
 
@@ -82,19 +82,9 @@ def find_samples(root: PathLike, split: str = "train") -> list[SampleFiles]:
     samples = []
     for image in image_kind(split).list(root):
         ref = ref_path(root, split, image)
-        label = find_label([
-            (label_path(root, split, image), "trainIds"),
-            (label_path(root, split, image, LABEL_IDS_SUFFIX), "labelIds"),
-        ])
-        samples.append(
-            SampleFiles(
-                name=image.stem,
-                image=image,
-                image_ref=ref if ref.is_file() else None,
-                label=label[0] if label else None,
-                label_kind=label[1] if label else "trainIds",
-            )
-        )
+        candidates = [(label_path(root, split, image), "trainIds"),
+                      (label_path(root, split, image, LABEL_IDS_SUFFIX), "labelIds")]
+        samples.append(sample_files(image, candidates, image_ref=ref if ref.is_file() else None))
     return samples
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ccdistill.data.io import (
-    FileKind, PathLike, SampleDataset, SampleFiles, Transform, find_label, require_all, strip_suffix,
+    FileKind, PathLike, SampleDataset, SampleFiles, Transform, require_all, sample_files, strip_suffix,
 )
 from ccdistill.errors import InputError
 
@@ -69,20 +69,9 @@ def find_samples(root: PathLike, split: str = "train") -> list[SampleFiles]:
     _check_split(split)
     samples = []
     for image in image_kind(split).list(root):
-        label = None
-        if split in LABELLED_SPLITS:
-            label = find_label([
-                (label_path(root, split, image, TRAIN_IDS_SUFFIX), "trainIds"),
-                (label_path(root, split, image), "labelIds"),
-            ])
-        samples.append(
-            SampleFiles(
-                name=image.stem,
-                image=image,
-                label=label[0] if label else None,
-                label_kind=label[1] if label else "trainIds",
-            )
-        )
+        candidates = [(label_path(root, split, image, TRAIN_IDS_SUFFIX), "trainIds"),
+                      (label_path(root, split, image), "labelIds")] if split in LABELLED_SPLITS else []
+        samples.append(sample_files(image, candidates))
     return samples
 
 

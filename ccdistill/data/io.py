@@ -180,6 +180,14 @@ class SampleFiles:
     label_kind: str = "trainIds"
 
 
+def sample_files(image: Path, label_candidates: Sequence[tuple[Path, str]] = (),
+                 image_ref: Path | None = None) -> SampleFiles:
+    """One sample's files: `image`, its day reference and the first existing label candidate."""
+    label = find_label(label_candidates)
+    return SampleFiles(name=image.stem, image=image, image_ref=image_ref,
+                       label=label[0] if label else None, label_kind=label[1] if label else "trainIds")
+
+
 def load_sample(files: SampleFiles) -> dict[str, Any]:
     """Read one sample into uint8 arrays: `image` H×W×3, `image_ref` H×W×3 (if any), `label` H×W
     trainIds (if any), `name`. DataError when the files are not the same size."""

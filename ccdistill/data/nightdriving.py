@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ccdistill.data.io import (
-    FileKind, PathLike, SampleDataset, SampleFiles, Transform, find_label, require_all, strip_suffix,
+    FileKind, PathLike, SampleDataset, SampleFiles, Transform, require_all, sample_files, strip_suffix,
 )
 
 ARCHIVE = "NighttimeDrivingTest.zip"
@@ -53,18 +53,8 @@ def find_samples(root: PathLike) -> list[SampleFiles]:
     """The test images, sorted, with their coarse labels where they exist."""
     samples = []
     for image in image_kind().list(root):
-        label = find_label([
-            (label_path(root, image), "trainIds"),
-            (label_path(root, image, LABEL_IDS_SUFFIX), "labelIds"),
-        ])
-        samples.append(
-            SampleFiles(
-                name=image.stem,
-                image=image,
-                label=label[0] if label else None,
-                label_kind=label[1] if label else "trainIds",
-            )
-        )
+        samples.append(sample_files(image, [(label_path(root, image), "trainIds"),
+                                            (label_path(root, image, LABEL_IDS_SUFFIX), "labelIds")]))
     return samples
 
 
