@@ -88,3 +88,22 @@ def test_non_finite_loss_names_the_term_and_keeps_the_last_good_checkpoint(train
     assert _fingerprint(run)["ckpt_0000010.pt"] == before["ckpt_0000010.pt"]
     assert not (run / "deploy.pt").exists() or _fingerprint(run)["deploy.pt"] == before["deploy.pt"]
     assert isinstance(error.value, CCDistillError)
+
+
+def test_bad_dataset_root_leaves_an_existing_run_untouched(trained_run, tmp_path):
+    run = _copy(trained_run, tmp_path)
+    before = _fingerprint(run)
+    with pytest.raises(DataError):
+        Trainer(load_config(CONFIG, ci_overrides(tmp_path / "missing_root", run)))
+    assert _fingerprint(run) == before
+
+
+def test_keep_last_and_gradient_accumulation(toycity_root, tmp_path):
+    run = tmp_path / "run"
+    trainer = Trainer(load_config(CONFIG, ci_overrides(
+        toycity_root, run, "train.max_iterations=6", "train.checkpoint_every=1", "train.keep_last=2",
+        "train.grad_accum=2", "train.val_every=0")))
+    trainer.fit()
+    assert [p.name for p in trainer.checkpoints()] == ["ckpt_0000005.pt", "ckpt_0000006.pt"]
+    # Two micro-batches per step: each stream loader advanced 2 batches per iteration.
+    assert trainer.source.state()["batches"] + trainer.source.state()["epoch"] * trainer.source.batches_per_epoch == 12
