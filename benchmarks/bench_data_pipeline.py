@@ -1,4 +1,5 @@
-"""Benchmark of the training data pipeline: samples/s of each stream pair through a DataLoader.
+"""Benchmark of the training data pipeline: samples/s of each stream pair through a DataLoader,
+against the samples/s the CPU training step (the `cpu` profile on ToyCity) consumes.
 
 Run:  .venv/bin/python benchmarks/bench_data_pipeline.py  [--size 256 512] [--images 16] [--workers 0 2]
 
@@ -21,9 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
+import statistics
+
+import torch
 from torch.utils.data import DataLoader
 
-from ccdistill.config import DataConfig
+from ccdistill.bench import make_training_step
+from ccdistill.config import CONFIG_DIR, load_config
 from ccdistill.data import build_datasets
 from ccdistill.data.toycity import generate_toycity
 
@@ -58,24 +63,42 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=(0, 2))
     parser.add_argument("--epochs", type=int, default=2, help="timed epochs per figure")
     args = parser.parse_args(argv)
-    height = args.size[0]
-    # The paper's recipe scaled to the image height: crop half the height for S, ~0.9 of it for T.
-    crops = dict(
-        source_crop=(height // 2, height // 2),
-        target_crop=(height * 9 // 10, height * 9 // 10),
-        target_size=(height // 2, height // 2),
-    )
+    # The training transforms of the `cpu` profile on ToyCity (configs/toycity.yaml).
+    config = load_config(CONFIG_DIR / "toycity.yaml", ["profile=cpu"])
+    data = config.data
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder) / "toycity"
         print(f"tree: {make_tree(root, tuple(args.size), args.images)}")
-        print(f"crops: {crops}, batch {BATCH_SIZE}, {args.epochs} timed epochs after a warm-up epoch")
+        print(f"transforms of configs/toycity.yaml profile=cpu: source crop {data.source_crop}, target crop "
+              f"{data.target_crop} resized to {data.target_size}; batch {BATCH_SIZE}, {args.epochs} timed epochs "
+              "after a warm-up epoch")
         print(f"{'stream pair':<34} " + " ".join(f"{f'workers={w}':>12}" for w in args.workers))
+        slowest = float("inf")
         for translation in TRANSLATIONS:
-            bundle = build_datasets(DataConfig(dataset="toycity", root=str(root), translation=translation, **crops))
+            data.root, data.translation = str(root), translation
+            bundle = build_datasets(data)
             rates = [samples_per_second(bundle.source, w, args.epochs) for w in args.workers]
+            slowest = min(slowest, rates[-1])
             print(f"{'source S_d+S_n+label, ' + translation:<34} " + " ".join(f"{r:>10.1f}/s" for r in rates))
         rates = [samples_per_second(bundle.target, w, args.epochs) for w in args.workers]
+        slowest = min(slowest, rates[-1])
         print(f"{'target T_n+T_d':<34} " + " ".join(f"{r:>10.1f}/s" for r in rates))
+    consumed = training_consumption(config)
+    print(f"training step ({config.model.arch}, variant {config.variant}, batch {config.train.batch_size}): "
+          f"consumes {consumed:.1f} samples/s per stream pair; slowest pipeline row at workers={args.workers[-1]} "
+          f"is {slowest / consumed:.1f}x that (goal > 1: the pipeline keeps up)")
+
+
+def training_consumption(config, repeats: int = 3) -> float:
+    """Samples per second per stream pair that one training step of `config` consumes on CPU."""
+    step = make_training_step(config, torch.device("cpu"), config.data.source_crop, config.data.target_size)
+    step()  # warm-up
+    seconds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        seconds.append(time.perf_counter() - start)
+    return config.train.batch_size / statistics.median(seconds)
 
 
 if __name__ == "__main__":

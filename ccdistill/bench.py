@@ -18,6 +18,7 @@ from typing import Callable, Sequence
 
 import torch
 
+from ccdistill.config import Config
 from ccdistill.losses import DistillationOptions, LossWeights, ccdistill_loss
 from ccdistill.losses import cdc_loss, cds_loss, js_loss, segmentation_loss
 from ccdistill.models import CCDistillModel, build_segmenter
@@ -30,13 +31,17 @@ def _sync(device: torch.device) -> None:
 
 def interleaved_timings(functions: Sequence[Callable[[], object]], device: torch.device,
                         repeats: int = 10, warmup: int = 2) -> list[float]:
-    """Median seconds of each function, run round-robin after a warm-up."""
+    """Median seconds of each function, run round-robin after a warm-up.
+
+    The order alternates between rounds (A B, B A, ...) so that a drift in machine load or
+    clock speed within a round does not favour the function that always runs first."""
     for _ in range(warmup):
         for fn in functions:
             fn()
     times: list[list[float]] = [[] for _ in functions]
-    for _ in range(repeats):
-        for fn, bucket in zip(functions, times):
+    for round_index in range(repeats):
+        pairs = list(zip(functions, times))
+        for fn, bucket in (pairs if round_index % 2 == 0 else pairs[::-1]):
             _sync(device)
             start = time.perf_counter()
             fn()
@@ -61,10 +66,36 @@ def inference_benchmark(arch: str, size: tuple[int, int], device: torch.device, 
             "deployed_params": parameter_count(deployed), "bare_params": parameter_count(bare)}
 
 
-def _four_stream_batch(batch: int, size: tuple[int, int], num_classes: int, device: torch.device) -> dict:
-    images = {s: torch.randn(batch, 3, *size, device=device) for s in ("S_d", "S_n", "T_d", "T_n")}
+def _four_stream_batch(batch: int, size: tuple[int, int], num_classes: int, device: torch.device,
+                       target_size: tuple[int, int] | None = None) -> dict:
+    """Random S_d, S_n at `size` and T_d, T_n at `target_size` (default `size`), with labels."""
+    sizes = {"S_d": size, "S_n": size, "T_d": target_size or size, "T_n": target_size or size}
+    images = {s: torch.randn(batch, 3, *hw, device=device) for s, hw in sizes.items()}
     label = torch.randint(0, num_classes, (batch, *size), device=device)
     return {"images": images, "label": label}
+
+
+def make_training_step(config: Config, device: torch.device, size: tuple[int, int],
+                       target_size: tuple[int, int] | None = None) -> Callable[[], None]:
+    """One optimiser step of `config` (its variant, architecture and batch size) on a fixed
+    random four-stream batch, computed as the trainer computes it."""
+    from ccdistill.train import StreamForward, StreamPlan
+
+    m = config.model
+    data = _four_stream_batch(config.train.batch_size, size, m.num_classes, device, target_size)
+    model = CCDistillModel(m.arch, m.num_classes, weights=None, share_weights=m.share_weights,
+                           projection=m.projection, embedding_dim=m.embedding_dim).to(device).train()
+    forward = StreamForward(model, StreamPlan.for_config(config))
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
+
+    def step() -> None:
+        optimizer.zero_grad(set_to_none=True)
+        outputs, embeddings = forward({s: data["images"][s] for s in forward.plan.streams})
+        terms = ccdistill_loss(outputs, embeddings, data["label"], config.loss, config.distill,
+                               iteration=10**6, max_iterations=10**6 + 1)  # past the warm-up
+        terms["total"].backward()
+        optimizer.step()
+    return step
 
 
 def training_step_benchmark(arch: str, size: tuple[int, int], device: torch.device, batch: int = 2,
@@ -75,27 +106,15 @@ def training_step_benchmark(arch: str, size: tuple[int, int], device: torch.devi
     counts the two target streams; `pseudo` forwards all four streams like `full`, so
     full/pseudo is the cost of CDC + JS + CDS and the projection head alone."""
     from ccdistill.config import load_config
-    from ccdistill.train import StreamForward, StreamPlan
 
-    data = _four_stream_batch(batch, size, 19, device)
+    def step(variant: str) -> Callable[[], None]:
+        torch.manual_seed(0)  # the same batch for every variant
+        config = load_config(overrides={"variant": variant, "model.arch": arch, "model.weights": "none",
+                                        "train.batch_size": str(batch)})
+        return make_training_step(config, device, size)
 
-    def make_step(variant: str) -> Callable[[], None]:
-        config = load_config(overrides={"variant": variant, "model.arch": arch, "model.weights": "none"})
-        model = CCDistillModel(arch, weights=None).to(device).train()
-        forward = StreamForward(model, StreamPlan.for_config(config))
-        optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
-
-        def step() -> None:
-            optimizer.zero_grad(set_to_none=True)
-            outputs, embeddings = forward({s: data["images"][s] for s in forward.plan.streams})
-            terms = ccdistill_loss(outputs, embeddings, data["label"], config.loss, config.distill,
-                                   iteration=10**6, max_iterations=10**6 + 1)
-            terms["total"].backward()
-            optimizer.step()
-        return step
-
-    t_full, t_seg, t_pseudo = interleaved_timings(
-        [make_step("full"), make_step("seg_night"), make_step("pseudo")], device, repeats, warmup=1)
+    t_full, t_seg, t_pseudo = interleaved_timings([step("full"), step("seg_night"), step("pseudo")],
+                                                  device, repeats, warmup=1)
     return {"arch": arch, "size": size, "full_s": t_full, "seg_night_s": t_seg, "pseudo_s": t_pseudo,
             "ratio": t_full / t_seg, "ratio_same_streams": t_full / t_pseudo}
 
