@@ -38,8 +38,12 @@ demo: $(STAMP) $(TOY)/manifest.json
 	$(BIN)/ccdistill train --config configs/toycity.yaml profile=cpu variant=full data.root=$(TOY) output=runs/demo
 	$(BIN)/ccdistill eval --checkpoint runs/demo/deploy.pt --config configs/toycity.yaml data.root=$(TOY) split=test
 
+# The figures of the README's performance section (about 30 minutes on 2 CPU cores).
 bench: $(STAMP)
 	for f in benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	$(BIN)/ccdistill bench --repeats 20 --which inference
+	$(BIN)/ccdistill bench --skip-paper --repeats 20 --which step
+	$(BIN)/ccdistill bench --repeats 6 --which step
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -15,11 +15,13 @@ import contextlib
 import csv
 import math
 import os
+import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -33,7 +35,7 @@ from ccdistill.labels import CLASS_NAMES
 from ccdistill.distributed import (
     DistributedContext, all_true, average_buffers, barrier, init_distributed, shutdown,
 )
-from ccdistill.errors import CCDistillError, CheckpointError
+from ccdistill.errors import CCDistillError, CheckpointError, ConfigError
 from ccdistill.losses import ccdistill_loss
 from ccdistill.models import CCDistillModel, SegmenterOutput
 
@@ -131,9 +133,6 @@ class Trainer:
     def _seed_everything(self) -> None:
         seed = self.config.train.seed + self.context.rank
         torch.manual_seed(seed)
-        import numpy as np
-        import random
-
         np.random.seed(seed)
         random.seed(seed)
         if self.config.train.deterministic:
@@ -152,6 +151,10 @@ class Trainer:
                       pin_memory=self.device.type == "cuda")
         self.source = StreamLoader(bundle.source, **common)
         needs_target = any(s in self.plan.streams for s in ("T_d", "T_n"))
+        if cfg.loss.oracle > 0 and not bundle.target.pairs.has_labels:
+            raise ConfigError(
+                f"variant '{cfg.variant}' trains on target-night labels, but the {cfg.data.dataset} target "
+                "training pairs have none (ToyCity and ACDC night have them; Dark Zurich does not)")
         self.target = StreamLoader(bundle.target, **common) if needs_target else None
         self.evaluation_set = bundle.evaluation
 

@@ -107,3 +107,15 @@ def test_keep_last_and_gradient_accumulation(toycity_root, tmp_path):
     assert [p.name for p in trainer.checkpoints()] == ["ckpt_0000005.pt", "ckpt_0000006.pt"]
     # Two micro-batches per step: each stream loader advanced 2 batches per iteration.
     assert trainer.source.state()["batches"] + trainer.source.state()["epoch"] * trainer.source.batches_per_epoch == 12
+
+
+@pytest.mark.parametrize("variant, term", [("oracle", "oracle"), ("source_only", "seg_day")])
+def test_variants_train_only_their_terms(variant, term, toycity_root, tmp_path):
+    run = tmp_path / variant
+    Trainer(load_config(CONFIG, ci_overrides(toycity_root, run, f"variant={variant}", "train.max_iterations=2",
+                                             "train.val_every=0", "train.log_every=1"))).fit()
+    header = (run / "log.csv").read_text().splitlines()[0].split(",")
+    assert term in header
+    assert "cdc" not in header and "pseudo" not in header
+    meta = torch.load(run / "deploy.pt", weights_only=True)["meta"]
+    assert meta["deployed_stream"] == ("day" if variant == "source_only" else "night")
