@@ -36,7 +36,7 @@ lab: $(STAMP) $(TOY)/manifest.json
 
 demo: $(STAMP) $(TOY)/manifest.json
 	$(BIN)/ccdistill train --config configs/toycity.yaml profile=cpu variant=full data.root=$(TOY) output=runs/demo
-	$(BIN)/ccdistill eval --checkpoint runs/demo/deploy.pt --config configs/toycity.yaml data.root=$(TOY) split=test
+	$(BIN)/ccdistill eval --checkpoint runs/demo/deploy.pt --config configs/toycity.yaml --split test --output runs/demo/eval data.root=$(TOY)
 
 # The figures of the README's performance section (about 30 minutes on 2 CPU cores).
 bench: $(STAMP)
