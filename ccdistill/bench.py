@@ -12,7 +12,6 @@ Timings alternate between the two sides so drifting machine load hits both alike
 from __future__ import annotations
 
 import argparse
-import statistics
 import time
 from typing import Callable, Sequence
 
@@ -31,10 +30,11 @@ def _sync(device: torch.device) -> None:
 
 def interleaved_timings(functions: Sequence[Callable[[], object]], device: torch.device,
                         repeats: int = 10, warmup: int = 2) -> list[float]:
-    """Median seconds of each function, run round-robin after a warm-up.
+    """Fastest seconds of each function over `repeats`, run round-robin after a warm-up.
 
-    The order alternates between rounds (A B, B A, ...) so that a drift in machine load or
-    clock speed within a round does not favour the function that always runs first."""
+    The fastest run, not the mean, because interference from the rest of the machine only ever
+    adds time (timeit's rule). The order alternates between rounds (A B, B A, ...) so that a
+    drift in load or clock speed does not favour the function that always runs first."""
     for _ in range(warmup):
         for fn in functions:
             fn()
@@ -47,7 +47,7 @@ def interleaved_timings(functions: Sequence[Callable[[], object]], device: torch
             fn()
             _sync(device)
             bucket.append(time.perf_counter() - start)
-    return [statistics.median(bucket) for bucket in times]
+    return [min(bucket) for bucket in times]
 
 
 def parameter_count(module: torch.nn.Module) -> int:
