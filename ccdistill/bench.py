@@ -184,19 +184,15 @@ def run_benchmarks(archs: list[tuple[str, tuple[int, int]]], device: torch.devic
     return lines
 
 
-def _size(text: str) -> tuple[int, int]:
-    height, width = text.lower().split("x")
-    return int(height), int(width)
-
-
 def _command(args: argparse.Namespace) -> int:
+    from ccdistill.cli import parse_size
     from ccdistill.distributed import resolve_device
 
     device = resolve_device(args.device)
     torch.manual_seed(0)
-    archs = [(CPU_ARCH, _size(args.cpu_size))]
+    archs = [(CPU_ARCH, parse_size(args.cpu_size, "--cpu-size"))]
     if not args.skip_paper:
-        archs.append((PAPER_ARCH, _size(args.paper_size)))
+        archs.append((PAPER_ARCH, parse_size(args.paper_size, "--paper-size")))
     print(f"device {device}, {torch.get_num_threads()} CPU threads, batch 1 inference, batch 2 per stream training")
     run_benchmarks(archs, device, args.repeats, tuple(args.which))
     return 0

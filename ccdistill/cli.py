@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
-from ccdistill.errors import CCDistillError
+from ccdistill.errors import CCDistillError, InputError
+
+SIZE_PATTERN = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 
 # Modules that add subcommands; each defines register(subparsers).
 COMMAND_MODULES: tuple[str, ...] = (
@@ -17,6 +20,14 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ccdistill.evaluation.cli",
     "ccdistill.bench",
 )
+
+
+def parse_size(text: str, option: str = "--size") -> tuple[int, int]:
+    """'256x512' -> (256, 512) as (H, W), for every command's size options."""
+    match = SIZE_PATTERN.match(text)
+    if match is None:
+        raise InputError(f"{option} must be HEIGHTxWIDTH in pixels, e.g. 256x512; got {text!r}.")
+    return int(match.group(1)), int(match.group(2))
 
 
 def build_parser() -> argparse.ArgumentParser:

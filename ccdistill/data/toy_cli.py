@@ -7,20 +7,8 @@ Both handlers only parse arguments and call the library functions the notebooks 
 from __future__ import annotations
 
 import argparse
-import re
 
-from ccdistill.errors import InputError
-
-SIZE_PATTERN = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """'256x512' -> (256, 512) as (H, W); InputError with an example otherwise."""
-    match = SIZE_PATTERN.match(text)
-    if match is None:
-        raise InputError(f"--size must be HEIGHTxWIDTH in pixels, e.g. 256x512; got {text!r}.")
-    return int(match.group(1)), int(match.group(2))
-
+from ccdistill.cli import parse_size
 
 def _run_toy(args: argparse.Namespace) -> int:
     from ccdistill.data.toycity import generate_toycity

@@ -10,23 +10,12 @@ from typing import Iterator
 import numpy as np
 import torch
 
-from ccdistill.errors import InputError
+from ccdistill.cli import parse_size
+from ccdistill.distributed import resolve_device
 
 
-def _size(text: str | None) -> tuple[int, int] | None:
-    if not text:
-        return None
-    try:
-        height, width = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise InputError(f"size '{text}' is not of the form HxW, e.g. 1080x1920") from None
-    return height, width
-
-
-def _device(name: str) -> torch.device:
-    from ccdistill.distributed import resolve_device
-
-    return resolve_device(name)
+def _size(text: str | None, option: str) -> tuple[int, int] | None:
+    return parse_size(text, option) if text else None
 
 
 def _evaluation_config(args: argparse.Namespace):
@@ -44,11 +33,11 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from ccdistill.evaluation import evaluate, format_table, plot_confusion_matrix
 
     config = _evaluation_config(args)
-    device = _device(args.device)
+    device = resolve_device(args.device)
     segmenter, meta = load_deployed(args.checkpoint, map_location=device)
     dataset = build_datasets(config.data, seed=config.train.seed).evaluation
-    size = _size(args.size) or config.data.eval_size
-    result, _ = evaluate(segmenter, dataset, size=size, sliding_window=_size(args.sliding_window),
+    size = _size(args.size, "--size") or config.data.eval_size
+    result, _ = evaluate(segmenter, dataset, size=size, sliding_window=_size(args.sliding_window, "--sliding-window"),
                          device=device, progress=True, max_images=args.max_images)
     where = f"{config.data.dataset} {config.data.eval_split}"
     print(f"{args.checkpoint} ({meta['arch']}, variant {meta.get('variant')}) on {where}, "
@@ -82,9 +71,9 @@ def export_command(args: argparse.Namespace) -> int:
     from ccdistill.data import ACDCNight, DarkZurichEval
     from ccdistill.evaluation import export_acdc, export_darkzurich
 
-    device = _device(args.device)
+    device = resolve_device(args.device)
     segmenter, _ = load_deployed(args.checkpoint, map_location=device)
-    size = _size(args.size)
+    size = _size(args.size, "--size")
     if args.benchmark == "darkzurich":
         dataset = DarkZurichEval(args.root, split=args.split)
         out = export_darkzurich(_predictions(segmenter, dataset, size, device), args.out, force=args.force)
@@ -100,7 +89,7 @@ def validate_command(args: argparse.Namespace) -> int:
 
     expected = darkzurich_test_names(args.root) if args.root else None
     problems = validate_darkzurich_submission(args.out, expected_names=expected,
-                                              image_size=_size(args.image_size))
+                                              image_size=_size(args.image_size, "--image-size"))
     for problem in problems:
         print(f"problem: {problem}")
     print(f"{args.out}: {'valid' if not problems else f'{len(problems)} problem(s)'}")
