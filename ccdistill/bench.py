@@ -18,8 +18,7 @@ from typing import Callable, Sequence
 import torch
 
 from ccdistill.config import Config
-from ccdistill.losses import DistillationOptions, LossWeights, ccdistill_loss
-from ccdistill.losses import cdc_loss, cds_loss, js_loss, segmentation_loss
+from ccdistill.losses import LossWeights, ccdistill_loss, segmentation_loss
 from ccdistill.models import CCDistillModel, build_segmenter
 
 
@@ -123,27 +122,26 @@ def distillation_overhead_benchmark(arch: str, size: tuple[int, int], device: to
                                     repeats: int = 5) -> dict:
     """(projection head + CDC + JS + CDS, forward and backward) / (segmenters' forward and
     backward with the two supervised losses), on the same four-stream batch."""
+    from ccdistill.train import STREAMS, StreamForward, StreamPlan
+
     model = CCDistillModel(arch, weights=None).to(device).train()
     data = _four_stream_batch(batch, size, model.segmenter_night.num_classes, device)
-    options, weights = DistillationOptions(), LossWeights()
+    forward = StreamForward(model, StreamPlan(STREAMS, embeddings=False))
+    distillation_only = LossWeights(seg_day=0.0, seg_night=0.0, pseudo=0.0)
     features: dict[str, torch.Tensor] = {}
 
     def segmenters() -> None:
         model.zero_grad(set_to_none=True)
-        total = 0.0
-        for stream, image in data["images"].items():
-            out = (model.forward_day if stream in ("S_d", "T_d") else model.forward_night)(image)
-            features[stream] = out.features.detach()
-            total = total + segmentation_loss(out.logits, data["label"])
-        total.backward()
+        outputs, _ = forward(data["images"])
+        features.update({stream: out.features.detach() for stream, out in outputs.items()})
+        sum(segmentation_loss(out.logits, data["label"]) for out in outputs.values()).backward()
 
     def distillation() -> None:
-        f = {s: v.requires_grad_(True) for s, v in features.items()}
-        e = {s: model.embed(v) for s, v in f.items()}
-        loss = (weights.cdc * cdc_loss(e["S_d"], e["S_n"], e["T_d"], e["T_n"], granularity=options.granularity)
-                + weights.js * js_loss(e["S_d"], e["S_n"], e["T_d"], e["T_n"], tau=options.tau)
-                + weights.cds * cds_loss(f["S_d"], f["S_n"], f["T_d"], f["T_n"], mode=options.style_mode))
-        loss.backward()
+        f = {stream: v.requires_grad_(True) for stream, v in features.items()}
+        e = {stream: model.embed(v) for stream, v in f.items()}
+        terms = ccdistill_loss({stream: (None, v) for stream, v in f.items()}, e, data["label"],
+                               distillation_only, iteration=10**6, max_iterations=10**6 + 1)  # past warm-up
+        terms["total"].backward()
 
     segmenters()
     t_distill, t_seg = interleaved_timings([distillation, segmenters], device, repeats, warmup=1)
