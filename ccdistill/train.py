@@ -287,8 +287,8 @@ class Trainer:
                 max_iterations=self.config.train.max_iterations,
                 label_Tn=label_Tn.to(self.device, non_blocking=True) if label_Tn is not None else None)
 
-    def _check_finite(self, terms: dict[str, torch.Tensor]) -> None:
-        bad = [name for name, value in terms.items() if not torch.isfinite(value.detach()).all()]
+    def _check_finite(self, values: dict[str, float]) -> None:
+        bad = [name for name, value in values.items() if not math.isfinite(value)]
         if not all_true(not bad, self.context):
             where = f"term(s) {', '.join(bad)}" if bad else "a term on another rank"
             raise TrainingDivergedError(
@@ -311,10 +311,12 @@ class Trainer:
             sync = micro == accumulate - 1 or not self.context.enabled
             with contextlib.nullcontext() if sync else self.forward.no_sync():
                 terms = self.compute_losses(source, target)
-                self._check_finite(terms)
+                # One device-to-host copy of every term, for the finiteness check and the log.
+                values = dict(zip(terms, torch.stack([v.detach().float() for v in terms.values()]).tolist()))
+                self._check_finite(values)
                 self.scaler.scale(terms["total"] / accumulate).backward()
-            for name, value in terms.items():
-                logged[name] = logged.get(name, 0.0) + float(value.detach()) / accumulate
+            for name, value in values.items():
+                logged[name] = logged.get(name, 0.0) + value / accumulate
         self._emit("after_backward")
         self.scaler.step(self.optimizer)
         self.scaler.update()
