@@ -57,10 +57,9 @@ def read_checkpoint(path: str | Path, expected_format: str, map_location: str | 
         ) from None
     found = payload.get("format") if isinstance(payload, dict) else None
     if found != expected_format:
-        raise CheckpointError(
-            f"checkpoint {path} has format {found!r}, expected {expected_format!r} "
-            f"({'a deployable model: use it with ccdistill eval' if found == DEPLOY_FORMAT else 'a training checkpoint: resume with ccdistill train' if found == TRAIN_FORMAT else 'not written by ccdistill'})"
-        )
+        what = {DEPLOY_FORMAT: "a deployable model: use it with ccdistill eval",
+                TRAIN_FORMAT: "a training checkpoint: resume with ccdistill train"}.get(found, "not written by ccdistill")
+        raise CheckpointError(f"checkpoint {path} has format {found!r}, expected {expected_format!r} ({what})")
     return payload
 
 

@@ -11,6 +11,8 @@ from typing import Any, Iterator
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from ccdistill.errors import DataError
+
 
 class StreamLoader:
     """Yields batches forever; `state()`/`load_state()` give exact resume.
@@ -21,8 +23,6 @@ class StreamLoader:
     def __init__(self, dataset: Dataset, batch_size: int, seed: int = 0, rank: int = 0,
                  world_size: int = 1, num_workers: int = 0, pin_memory: bool = False) -> None:
         if len(dataset) < batch_size * world_size:
-            from ccdistill.errors import DataError
-
             raise DataError(f"the dataset has {len(dataset)} samples, fewer than one global batch "
                             f"({batch_size} x {world_size} ranks); lower train.batch_size or add data")
         self.dataset, self.batch_size, self.seed = dataset, batch_size, seed
