@@ -138,7 +138,7 @@ def distillation_overhead_benchmark(arch: str, size: tuple[int, int], device: to
 
     def distillation() -> None:
         f = {stream: v.requires_grad_(True) for stream, v in features.items()}
-        e = {stream: model.embed(v) for stream, v in f.items()}
+        e = model.embed_streams(f)
         terms = ccdistill_loss({stream: (None, v) for stream, v in f.items()}, e, data["label"],
                                distillation_only, iteration=10**6, max_iterations=10**6 + 1)  # past warm-up
         terms["total"].backward()

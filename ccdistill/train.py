@@ -81,7 +81,9 @@ class StreamForward(nn.Module):
             stream: (self.model.forward_day if stream in DAY_STREAMS else self.model.forward_night)(images[stream])
             for stream in self.plan.streams
         }
-        embeddings = ({s: self.model.embed(o.features) for s, o in outputs.items()}
+        # One head call for the four streams: shared BatchNorm statistics keep the
+        # stream-wide illumination shift that Cor(S_d,S_n) and Cor(T_d,T_n) measure.
+        embeddings = (self.model.embed_streams({s: o.features for s, o in outputs.items()})
                       if self.plan.embeddings else None)
         return outputs, embeddings
 
@@ -300,7 +302,9 @@ class Trainer:
         """One optimiser step over `grad_accum` micro-batches; returns the logged terms."""
         self.model.train()
         if self.config.model.freeze_bn:
-            _set_bn_eval(self.model)
+            # Only the segmenters: the projection head is fresh and must learn its statistics.
+            for segmenter in {id(m): m for m in (self.model.segmenter_day, self.model.segmenter_night)}.values():
+                _set_bn_eval(segmenter)
         lr = self.set_learning_rate()
         self.optimizer.zero_grad(set_to_none=True)
         accumulate = self.config.train.grad_accum

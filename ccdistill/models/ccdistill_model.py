@@ -84,6 +84,29 @@ class CCDistillModel(nn.Module):
         check_features(features, owner="CCDistillModel.embed")
         return F.normalize(features, dim=1)
 
+    def embed_streams(self, features: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """{stream: F_x N×C×h×w} → {stream: e_x N×D×h×w}, all streams through the head at once.
+
+        The streams are concatenated into one batch, embedded, and split again, so the head's
+        BatchNorm normalises S_d, S_n, T_d and T_n with the same statistics: a stream-wide
+        shift (night is darker than day) survives into e, which is what the illumination
+        correlations Cor(S_d, S_n) and Cor(T_d, T_n) measure. Embedding each stream on its own
+        would normalise that shift away (docs/METHOD.md, "one head call").
+
+        Streams of different spatial sizes cannot share a batch; they are embedded in groups
+        of equal size (each group still shares its statistics).
+        """
+        names = list(features)
+        groups: dict[tuple[int, ...], list[str]] = {}
+        for name in names:
+            groups.setdefault(tuple(features[name].shape[1:]), []).append(name)
+        embedded: dict[str, torch.Tensor] = {}
+        for members in groups.values():
+            batch = torch.cat([features[name] for name in members])
+            parts = self.embed(batch).split([features[name].shape[0] for name in members])
+            embedded.update(zip(members, parts))
+        return {name: embedded[name] for name in names}
+
     def deploy(self, stream: str = "night") -> Segmenter:
         """The segmenter to ship: M_n (or M_d for stream="day", the source-only baseline).
 
