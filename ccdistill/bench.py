@@ -53,6 +53,28 @@ def parameter_count(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def work_count(module: torch.nn.Module, x: torch.Tensor) -> tuple[int, int]:
+    """(FLOPs, operator calls) of one forward pass: counts that repeat exactly, unlike time.
+
+    FLOPs come from `torch.utils.flop_counter` (matrix products and convolutions); operator
+    calls count every aten operator dispatched, so a model doing extra elementwise work shows
+    up even where FLOPs do not."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+    from torch.utils.flop_counter import FlopCounterMode
+
+    class _Count(TorchDispatchMode):
+        calls = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            _Count.calls += 1
+            return func(*args, **(kwargs or {}))
+
+    _Count.calls = 0
+    with torch.inference_mode(), FlopCounterMode(display=False) as flops, _Count():
+        module(x)
+    return int(flops.get_total_flops()), _Count.calls
+
+
 def inference_benchmark(arch: str, size: tuple[int, int], device: torch.device, repeats: int = 10) -> dict:
     """Deployed CCDistill model vs the bare segmenter, batch 1 at `size` (H, W)."""
     deployed = CCDistillModel(arch, weights=None).deploy().to(device).eval()
@@ -60,9 +82,12 @@ def inference_benchmark(arch: str, size: tuple[int, int], device: torch.device, 
     x = torch.randn(1, 3, *size, device=device)
     with torch.inference_mode():
         t_deployed, t_bare = interleaved_timings([lambda: deployed(x), lambda: bare(x)], device, repeats)
+    (deployed_flops, deployed_ops), (bare_flops, bare_ops) = work_count(deployed, x), work_count(bare, x)
     return {"arch": arch, "size": size, "deployed_ms": 1e3 * t_deployed, "bare_ms": 1e3 * t_bare,
             "ratio": t_deployed / t_bare, "images_per_s": 1.0 / t_deployed,
-            "deployed_params": parameter_count(deployed), "bare_params": parameter_count(bare)}
+            "deployed_params": parameter_count(deployed), "bare_params": parameter_count(bare),
+            "deployed_flops": deployed_flops, "bare_flops": bare_flops,
+            "deployed_ops": deployed_ops, "bare_ops": bare_ops}
 
 
 def _four_stream_batch(batch: int, size: tuple[int, int], num_classes: int, device: torch.device,
@@ -169,6 +194,9 @@ def run_benchmarks(archs: list[tuple[str, tuple[int, int]]], device: torch.devic
             emit(f"inference  {arch:<22} {res:>9}  deployed {r['deployed_ms']:8.1f} ms  bare {r['bare_ms']:8.1f} ms"
                  f"  ratio {r['ratio']:.3f} (goal 1.00±0.03)  {r['images_per_s']:.1f} images/s  params "
                  f"{r['deployed_params']:,} vs {r['bare_params']:,} ({same})")
+            same = "identical" if (r["deployed_flops"], r["deployed_ops"]) == (r["bare_flops"], r["bare_ops"]) else "DIFFERENT"
+            emit(f"work       {arch:<22} {res:>9}  deployed {r['deployed_flops'] / 1e9:.3f} GFLOP, {r['deployed_ops']} "
+                 f"operator calls  bare {r['bare_flops'] / 1e9:.3f} GFLOP, {r['bare_ops']} operator calls ({same})")
         if "step" in which:
             r = training_step_benchmark(arch, size, device, repeats=max(2, repeats // 2))
             emit(f"train step {arch:<22} {res:>9}  full {r['full_s']:7.3f} s  seg_night {r['seg_night_s']:7.3f} s"

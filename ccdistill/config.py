@@ -56,7 +56,9 @@ class ModelConfig:
     share_weights: bool = False  # ablation: M_d is M_n
     projection: bool = True  # ablation no_proj: False
     embedding_dim: int = 128
-    freeze_bn: bool = False  # BatchNorm in eval mode while training (small per-GPU batches)
+    freeze_bn: bool = False  # segmenter BatchNorm in eval mode while training (small per-GPU batches)
+    bn_streams: str = "per_stream"  # per_stream | joint: M_d sees S_d and T_d in one batch (M_n: S_n, T_n)
+    allow_untrained_teacher: bool = False  # pseudo labels from an M_d never trained on the source
 
 
 @dataclass
@@ -283,6 +285,35 @@ def validate_config(config: Config) -> None:
             type(section)(**dataclasses.asdict(section))
         except (ValueError, TypeError) as error:
             raise ConfigError(f"config section '{key}': {error}") from None
+
+
+BN_STREAMS = ("per_stream", "joint")
+
+
+def check_recipe(config: Config) -> None:
+    """Refuse a run whose pseudo labels would come from a segmenter that cannot segment yet.
+
+    L_pseudo trains M_n on T_n with labels from M_d's prediction on T_d (SPEC 4.5). If M_d has
+    never been trained on the source (no `model.init_checkpoint`) and the pseudo term is not
+    ramped in (`loss.pseudo_warmup_fraction`), those labels are noise from iteration 0;
+    DANNet, which CCDistill builds on, starts from a Cityscapes-trained model (SPEC 4.7).
+    """
+    if config.model.bn_streams not in BN_STREAMS:
+        raise ConfigError(f"config key 'model.bn_streams' must be one of {', '.join(BN_STREAMS)}, "
+                          f"got '{config.model.bn_streams}'")
+    m, loss = config.model, config.loss
+    if loss.pseudo == 0 or m.init_checkpoint or loss.pseudo_warmup_fraction > 0 or m.allow_untrained_teacher:
+        return
+    start = "random initialisation" if not m.weights else f"weights={m.weights}"
+    raise ConfigError(
+        f"variant '{config.variant}' trains M_n on pseudo labels from M_d (loss.pseudo={loss.pseudo}), "
+        f"but M_d starts from {start} and has never segmented the source, so its pseudo labels "
+        "would be noise. Run the source-only stage first and warm-start from it: "
+        f"`ccdistill train --config CONFIG variant=source_only output={config.output}_source_only`, then "
+        f"`ccdistill train --config CONFIG variant={config.variant} "
+        f"model.init_checkpoint={config.output}_source_only/deploy.pt`; or ramp the pseudo labels in "
+        "with loss.pseudo_warmup_fraction=0.2; or set model.allow_untrained_teacher=true to train "
+        "this way anyway.")
 
 
 def config_to_dict(config: Config) -> dict[str, Any]:

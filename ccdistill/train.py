@@ -30,7 +30,7 @@ from ccdistill.checkpoint import (
     TRAIN_FORMAT, check_compatible, deploy_payload, read_checkpoint, rng_state, save_atomic,
     set_rng_state,
 )
-from ccdistill.config import DEPLOYED_STREAM, Config, config_to_dict, dump_config, load_config
+from ccdistill.config import DEPLOYED_STREAM, Config, check_recipe, config_to_dict, dump_config, load_config
 from ccdistill.labels import CLASS_NAMES
 from ccdistill.distributed import (
     DistributedContext, all_true, average_buffers, barrier, init_distributed, shutdown,
@@ -72,15 +72,32 @@ class StreamForward(nn.Module):
     """Runs each stream through its segmenter (S_d, T_d -> M_d; S_n, T_n -> M_n) and, when the
     CDC/JS terms are on, the shared projection head. Wrapped by DDP as one module."""
 
-    def __init__(self, model: CCDistillModel, plan: StreamPlan) -> None:
+    def __init__(self, model: CCDistillModel, plan: StreamPlan, bn_streams: str = "per_stream") -> None:
         super().__init__()
-        self.model, self.plan = model, plan
+        self.model, self.plan, self.bn_streams = model, plan, bn_streams
+
+    def segment(self, images: dict[str, torch.Tensor]) -> dict[str, SegmenterOutput]:
+        """Each stream through its network. bn_streams="joint": the streams of one network
+        (S_d with T_d for M_d, S_n with T_n for M_n) share one batch, hence one set of
+        BatchNorm statistics, when their sizes match; "per_stream": one call per stream."""
+        networks: dict[int, tuple[nn.Module, list[str]]] = {}
+        for stream in self.plan.streams:
+            network = self.model.segmenter_day if stream in DAY_STREAMS else self.model.segmenter_night
+            networks.setdefault(id(network), (network, []))[1].append(stream)
+        outputs: dict[str, SegmenterOutput] = {}
+        for network, streams in networks.values():
+            same_size = len({tuple(images[s].shape[1:]) for s in streams}) == 1
+            if self.bn_streams == "joint" and len(streams) > 1 and same_size:
+                joint = network(torch.cat([images[s] for s in streams]))
+                sizes = [images[s].shape[0] for s in streams]
+                for stream, logits, features in zip(streams, joint.logits.split(sizes), joint.features.split(sizes)):
+                    outputs[stream] = SegmenterOutput(logits, features)
+            else:
+                outputs.update({s: network(images[s]) for s in streams})
+        return {s: outputs[s] for s in self.plan.streams}
 
     def forward(self, images: dict[str, torch.Tensor]) -> tuple[dict[str, SegmenterOutput], dict | None]:
-        outputs = {
-            stream: (self.model.forward_day if stream in DAY_STREAMS else self.model.forward_night)(images[stream])
-            for stream in self.plan.streams
-        }
+        outputs = self.segment(images)
         # One head call for the four streams: shared BatchNorm statistics keep the
         # stream-wide illumination shift that Cor(S_d,S_n) and Cor(T_d,T_n) measure.
         embeddings = (self.model.embed_streams({s: o.features for s, o in outputs.items()})
@@ -88,11 +105,12 @@ class StreamForward(nn.Module):
         return outputs, embeddings
 
 
-def stream_images(source: dict, target: dict, plan: StreamPlan, device: torch.device) -> dict[str, torch.Tensor]:
-    """The batch dicts of the data pipeline -> {S_d, S_n, T_d, T_n} images on `device`."""
+def stream_images(source: dict, target: dict, streams: Sequence[str] = STREAMS,
+                  device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
+    """The batch dicts of the data pipeline -> {S_d, S_n, T_d, T_n} images (on `device`)."""
     available = {"S_d": source["image"], "S_n": source.get("image_night"),
                  "T_d": target.get("image_ref"), "T_n": target.get("image")}
-    return {s: available[s].to(device, non_blocking=True) for s in plan.streams}
+    return {s: available[s].to(device, non_blocking=True) if device else available[s] for s in streams}
 
 
 def poly_lr(base_lr: float, iteration: int, max_iterations: int, power: float) -> float:
@@ -117,6 +135,7 @@ class Trainer:
     """
 
     def __init__(self, config: Config, hooks: Sequence[Hook] = ()) -> None:
+        check_recipe(config)
         self.config, self.hooks = config, list(hooks)
         self.context: DistributedContext = init_distributed(config.train.device)
         self.device = self.context.device
@@ -170,7 +189,7 @@ class Trainer:
             segmenter, _ = load_deployed(m.init_checkpoint, arch=m.arch, num_classes=m.num_classes)
             self.model.load_segmenter_state(segmenter.state_dict(), source=str(m.init_checkpoint))
         self.model.to(self.device)
-        forward = StreamForward(self.model, self.plan)
+        forward = StreamForward(self.model, self.plan, m.bn_streams)
         if self.context.enabled:
             everything_used = len(self.plan.streams) == 4 and (self.plan.embeddings or self.model.projection is None)
             forward = DistributedDataParallel(
@@ -277,7 +296,7 @@ class Trainer:
 
     def compute_losses(self, source: dict, target: dict) -> dict[str, torch.Tensor]:
         """Forward the streams and evaluate every enabled term of SPEC 4.6."""
-        images = stream_images(source, target, self.plan, self.device)
+        images = stream_images(source, target, self.plan.streams, self.device)
         autocast = (torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype
                     else contextlib.nullcontext())
         with autocast:

@@ -202,7 +202,10 @@ def js_divergence(p: Tensor, q: Tensor) -> Tensor:
     return _js_from_log_probs(as_float(p).clamp_min(tiny).log(), as_float(q).clamp_min(tiny).log())
 
 
-def js_loss(e_Sd: Tensor, e_Sn: Tensor, e_Td: Tensor, e_Tn: Tensor, tau: float = 0.5) -> Tensor:
+JS_TAU = 0.1  # z is unit-norm: at τ = 0.5 softmax(z/τ) over D = 128 is nearly uniform (JS ≤ 0.04)
+
+
+def js_loss(e_Sd: Tensor, e_Sn: Tensor, e_Td: Tensor, e_Tn: Tensor, tau: float = JS_TAU) -> Tensor:
     """L_JS = JS(p_Sd,p_Sn) + JS(p_Td,p_Tn) − JS(p_Sd,p_Tn) − JS(p_Sn,p_Td).
 
     p_x = softmax(z_x / τ) over the D channels of the image-level pooled embedding z_x. The
@@ -212,7 +215,9 @@ def js_loss(e_Sd: Tensor, e_Sn: Tensor, e_Td: Tensor, e_Tn: Tensor, tau: float =
 
     Args:
         e_Sd, e_Sn, e_Td, e_Tn: N×D×H×W embeddings, equal shapes.
-        tau: softmax temperature τ > 0.
+        tau: softmax temperature τ > 0. z has unit norm, so τ alone sets how peaked p can
+            be: for opposite random unit z at D = 128 the loss reaches 0.03 at τ = 0.5, 0.57 at
+            the default τ = 0.1 and 1.20 at τ = 0.05 (bound 2 ln 2 = 1.386).
 
     Returns:
         Scalar in [−2 ln 2, 2 ln 2].

@@ -25,7 +25,7 @@ from ccdistill.losses._checks import (
     check_positive_int,
     check_unit_interval,
 )
-from ccdistill.losses.content import cdc_loss, js_loss
+from ccdistill.losses.content import JS_TAU, cdc_loss, js_loss
 from ccdistill.losses.pseudo import PSEUDO_RULES, pseudo_labels, tolerant_pseudo_loss
 from ccdistill.losses.segmentation import segmentation_loss
 from ccdistill.losses.style import STYLE_MODES, cds_loss
@@ -45,6 +45,10 @@ class LossWeights:
     pseudo: L_pseudo on P_Tn. cdc, js, cds: the distillation terms (warmed up).
     oracle: cross-entropy on P_Tn with real target-night labels (upper bound only).
     warmup_fraction: share of the iterations over which the distillation weights ramp 0 → 1.
+    pseudo_warmup_fraction: the same ramp for λ_pseudo (0: none). Pseudo labels come from
+        M_d's day prediction; a ramp lets a segmenter that has never seen the source learn
+        it before its pseudo labels count (the alternative is a source-only first stage,
+        `model.init_checkpoint`; docs/TRAINING.md).
     """
 
     seg_day: float = 1.0
@@ -55,6 +59,7 @@ class LossWeights:
     cds: float = 1.0
     oracle: float = 0.0
     warmup_fraction: float = 0.1
+    pseudo_warmup_fraction: float = 0.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -62,6 +67,15 @@ class LossWeights:
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
                 raise InputError(f"LossWeights.{f.name} must be a number ≥ 0; got {value!r}")
         check_unit_interval("LossWeights.warmup_fraction", self.warmup_fraction)
+        check_unit_interval("LossWeights.pseudo_warmup_fraction", self.pseudo_warmup_fraction)
+
+    def ramp(self, term: str, iteration: int, max_iterations: int) -> float:
+        """The factor r(t) that multiplies λ_term at `iteration` (1 for un-ramped terms)."""
+        if term in DISTILLATION_TERMS:
+            return distillation_ramp(iteration, max_iterations, self.warmup_fraction)
+        if term == "pseudo":
+            return distillation_ramp(iteration, max_iterations, self.pseudo_warmup_fraction)
+        return 1.0
 
 
 @dataclass
@@ -78,7 +92,7 @@ class DistillationOptions:
     grid: int = 8
     distance: str = "l1"
     symmetric: bool = False
-    tau: float = 0.5
+    tau: float = JS_TAU
     style_mode: str = "cosine"
     gram_center: bool = False
     pseudo_rule: str = "static"
@@ -168,7 +182,7 @@ def ccdistill_loss(
     Returns:
         {term: unweighted value} for each term with a non-zero weight (keys among "seg_day",
         "seg_night", "pseudo", "oracle", "cdc", "js", "cds"), plus "total" =
-        Σ λ_term · (r(t) for cdc, js, cds) · term.
+        Σ λ_term · r_term(t) · term (`LossWeights.ramp`: the warm-ups of cdc, js, cds, pseudo).
     """
     o = DistillationOptions() if options is None else options
     terms: dict[str, Tensor] = {}
@@ -223,9 +237,8 @@ def ccdistill_loss(
 
     if not terms:
         raise InputError("every LossWeights term is 0; at least one loss must be switched on")
-    ramp = distillation_ramp(iteration, max_iterations, weights.warmup_fraction)
     total = sum(
-        getattr(weights, name) * (ramp if name in DISTILLATION_TERMS else 1.0) * value
+        getattr(weights, name) * weights.ramp(name, iteration, max_iterations) * value
         for name, value in terms.items()
     )
     return {**terms, "total": total}

@@ -113,7 +113,8 @@ def test_cds_difference_matches_its_formula():
     f_Sd, f_Sn, f_Td, f_Tn = four_streams()
     delta_S = gram_matrix(f_Sd) - gram_matrix(f_Sn)
     delta_T = gram_matrix(f_Td) - gram_matrix(f_Tn)
-    expected = ((delta_S - delta_T) ** 2).sum(dim=(1, 2)).mean() / 6**2
+    scale = ((delta_S**2).sum(dim=(1, 2)) + (delta_T**2).sum(dim=(1, 2))) / 2
+    expected = (((delta_S - delta_T) ** 2).sum(dim=(1, 2)) / scale).mean()
     torch.testing.assert_close(cds_loss(f_Sd, f_Sn, f_Td, f_Tn, "difference"), expected)
 
 
@@ -127,3 +128,19 @@ def test_cds_rejects_bad_inputs_with_the_argument_name():
         style_correlation(gram_matrix(f[0]), torch.randn(2, 5, 5))
     with pytest.raises(InputError, match="f must have 4 dimensions"):
         gram_matrix(torch.randn(6, 5, 4))
+
+
+def test_cds_difference_magnitude_does_not_shrink_with_channels():
+    """Random features: the relative difference stays O(1) from C = 64 to C = 2048."""
+    torch.manual_seed(0)
+    values = {}
+    for c in (64, 2048):
+        f = [torch.rand(2, c, 8, 8) for _ in range(4)]
+        values[c] = cds_loss(*f, mode="difference").item()
+    assert max(values.values()) / min(values.values()) < 10, values
+    assert all(0.1 < v <= 4.0 for v in values.values()), values
+
+
+def test_cds_difference_is_zero_when_night_is_day():
+    f_Sd, _, f_Td, _ = four_streams()
+    assert cds_loss(f_Sd, f_Sd.clone(), f_Td, f_Td.clone(), "difference").item() == 0.0
