@@ -38,9 +38,8 @@ from ccdistill.distributed import (
 from ccdistill.errors import CCDistillError, CheckpointError, ConfigError
 from ccdistill.losses import ccdistill_loss
 from ccdistill.models import CCDistillModel, SegmenterOutput
+from ccdistill.streams import DAY_STREAMS, STREAMS, needs_embeddings, streams_needed
 
-STREAMS = ("S_d", "S_n", "T_d", "T_n")
-DAY_STREAMS = frozenset({"S_d", "T_d"})  # processed by M_d; S_n and T_n by M_n
 
 
 class TrainingDivergedError(CCDistillError):
@@ -56,16 +55,12 @@ class StreamPlan:
 
     @classmethod
     def for_config(cls, config: Config) -> "StreamPlan":
-        w = config.loss
-        distill = w.cdc > 0 or w.js > 0 or w.cds > 0
-        needed = {"S_d"}
-        if w.seg_night > 0 or distill:
-            needed.add("S_n")
-        if w.pseudo > 0 or distill:
-            needed |= {"T_d", "T_n"}
-        if w.oracle > 0:
-            needed.add("T_n")
-        return cls(tuple(s for s in STREAMS if s in needed), w.cdc > 0 or w.js > 0)
+        return cls(streams_needed(config.loss), needs_embeddings(config.loss))
+
+    @property
+    def uses_every_parameter(self) -> bool:
+        """Whether a step reaches every parameter of M_d, M_n and the head (DDP needs to know)."""
+        return len(self.streams) == len(STREAMS) and self.embeddings
 
 
 class StreamForward(nn.Module):
@@ -191,7 +186,8 @@ class Trainer:
         self.model.to(self.device)
         forward = StreamForward(self.model, self.plan, m.bn_streams)
         if self.context.enabled:
-            everything_used = len(self.plan.streams) == 4 and (self.plan.embeddings or self.model.projection is None)
+            everything_used = self.plan.uses_every_parameter or (
+                len(self.plan.streams) == len(STREAMS) and self.model.projection is None)
             forward = DistributedDataParallel(
                 forward, device_ids=[self.device.index] if self.device.type == "cuda" else None,
                 find_unused_parameters=not everything_used)

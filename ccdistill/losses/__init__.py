@@ -19,9 +19,9 @@ from ccdistill.losses.content import (
 from ccdistill.losses.pseudo import allowed_classes, pseudo_labels, tolerant_pseudo_loss
 from ccdistill.losses.segmentation import segmentation_loss
 from ccdistill.losses.style import cds_loss, gram_matrix, style_correlation
+from ccdistill.streams import STREAMS
 from ccdistill.losses.total import (
     DISTILLATION_TERMS,
-    STREAMS,
     TERMS,
     DistillationOptions,
     LossWeights,

@@ -29,12 +29,12 @@ from ccdistill.losses.content import JS_TAU, cdc_loss, js_loss
 from ccdistill.losses.pseudo import PSEUDO_RULES, pseudo_labels, tolerant_pseudo_loss
 from ccdistill.losses.segmentation import segmentation_loss
 from ccdistill.losses.style import STYLE_MODES, cds_loss
+from ccdistill.streams import EMBEDDING_TERMS, TERM_STREAMS
 
-STREAMS = ("S_d", "S_n", "T_d", "T_n")
 # The terms that go through the warm-up ramp: they read correlations of a fresh projection
 # head (CDC, JS) or of features not yet shaped by the segmentation loss (CDS).
 DISTILLATION_TERMS = ("cdc", "js", "cds")
-TERMS = ("seg_day", "seg_night", "pseudo", "oracle", "cdc", "js", "cds")
+TERMS = tuple(TERM_STREAMS)  # seg_day, seg_night, pseudo, oracle, cdc, js, cds
 
 
 @dataclass
@@ -187,23 +187,20 @@ def ccdistill_loss(
     o = DistillationOptions() if options is None else options
     terms: dict[str, Tensor] = {}
 
-    def need(term: str, *streams: str) -> bool:
+    def need(term: str) -> bool:
+        """Whether `term` is on; if so, check that the streams it reads were computed."""
         if getattr(weights, term) == 0:
             return False
-        _require(term, outputs, "outputs", streams)
+        _require(term, outputs, "outputs", TERM_STREAMS[term])
+        if term in EMBEDDING_TERMS:
+            _require(term, embeddings, "embeddings", TERM_STREAMS[term])
         return True
 
-    def need_embeddings(term: str) -> bool:
-        if not need(term):
-            return False
-        _require(term, embeddings, "embeddings", STREAMS)
-        return True
-
-    if need("seg_day", "S_d"):
+    if need("seg_day"):
         terms["seg_day"] = segmentation_loss(_logits(outputs, "S_d"), label_S, IGNORE_INDEX)
-    if need("seg_night", "S_n"):
+    if need("seg_night"):
         terms["seg_night"] = segmentation_loss(_logits(outputs, "S_n"), label_S, IGNORE_INDEX)
-    if need("pseudo", "T_d", "T_n"):
+    if need("pseudo"):
         logits_Tn = _logits(outputs, "T_n")
         pseudo = pseudo_labels(
             _logits(outputs, "T_d"), o.pseudo_rule, logits_Tn, o.confidence_threshold
@@ -212,24 +209,24 @@ def ccdistill_loss(
             tolerant_pseudo_loss(logits_Tn, pseudo) if o.pseudo_tolerant
             else segmentation_loss(logits_Tn, pseudo)
         )
-    if need("oracle", "T_n"):
+    if need("oracle"):
         if label_Tn is None:
             raise InputError(
                 "the 'oracle' term needs label_Tn (real target-night labels); got None. "
                 "Pass it or set LossWeights.oracle = 0"
             )
         terms["oracle"] = segmentation_loss(_logits(outputs, "T_n"), label_Tn, IGNORE_INDEX)
-    if need_embeddings("cdc"):
+    if need("cdc"):
         e = embeddings
         terms["cdc"] = cdc_loss(
             e["S_d"], e["S_n"], e["T_d"], e["T_n"], o.granularity, o.grid, o.distance,
             o.symmetric, o.illumination_pairs,
         )
-    if need_embeddings("js"):
+    if need("js"):
         e = embeddings
         terms["js"] = js_loss(e["S_d"], e["S_n"], e["T_d"], e["T_n"], o.tau)
-    if need("cds", *STREAMS):
-        f = {s: _features(outputs, s) for s in STREAMS}
+    if need("cds"):
+        f = {s: _features(outputs, s) for s in TERM_STREAMS["cds"]}
         terms["cds"] = cds_loss(
             f["S_d"], f["S_n"], f["T_d"], f["T_n"], o.style_mode, o.gram_center, o.distance,
             o.symmetric, o.illumination_pairs,
