@@ -107,9 +107,8 @@ def make_training_step(config: Config, device: torch.device, size: tuple[int, in
 
     m = config.model
     data = _four_stream_batch(config.train.batch_size, size, m.num_classes, device, target_size)
-    model = CCDistillModel(m.arch, m.num_classes, weights=None, share_weights=m.share_weights,
-                           projection=m.projection, embedding_dim=m.embedding_dim).to(device).train()
-    forward = StreamForward(model, StreamPlan.for_config(config))
+    model = CCDistillModel.from_config(m, weights=None).to(device).train()
+    forward = StreamForward(model, StreamPlan.for_config(config), m.bn_streams)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.9)
 
     def step() -> None:

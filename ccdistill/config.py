@@ -20,7 +20,9 @@ import yaml
 from ccdistill.errors import ConfigError
 from ccdistill.losses.total import DistillationOptions, LossWeights
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+# Shipped inside the package, so a `pip install` has the profiles; the repository's configs/
+# is a link to this folder.
+CONFIG_DIR = Path(__file__).resolve().parent / "configs"
 
 
 @dataclass
@@ -219,12 +221,27 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+def shipped_configs() -> list[str]:
+    """The names of the configs shipped with the package, e.g. ['cityscapes_acdc', 'toycity']."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
+
+
+def resolve_config_path(path: str | Path) -> Path:
+    """A config file path, or the name of a shipped config ("toycity", "toycity.yaml",
+    "configs/toycity.yaml" from any working directory) -> the file."""
+    path = Path(path)
+    if path.is_file():
+        return path
+    shipped = CONFIG_DIR / (path.name if path.suffix else f"{path.name}.yaml")
+    if path.parent in (Path("."), Path("configs")) and shipped.is_file():
+        return shipped
+    raise ConfigError(f"config file {path} does not exist; the shipped configs are "
+                      f"{', '.join(shipped_configs())} (pass e.g. --config toycity, or a path to a YAML file)")
+
+
 def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a config YAML file into flat dotted keys."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file {path} does not exist; the shipped configs are in "
-                          f"{CONFIG_DIR} (e.g. configs/toycity.yaml)")
+    path = resolve_config_path(path)
     try:
         tree = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:

@@ -176,8 +176,7 @@ class Trainer:
 
     def _build_model(self) -> None:
         m = self.config.model
-        self.model = CCDistillModel(m.arch, m.num_classes, weights=m.weights, share_weights=m.share_weights,
-                                    projection=m.projection, embedding_dim=m.embedding_dim)
+        self.model = CCDistillModel.from_config(m)
         if m.init_checkpoint:
             from ccdistill.checkpoint import load_deployed
 

@@ -56,6 +56,15 @@ class CCDistillModel(nn.Module):
             ProjectionHead(night.feature_channels, embedding_dim) if projection else None
         )
 
+    @classmethod
+    def from_config(cls, config: object, weights: object = "config") -> "CCDistillModel":
+        """The model a config describes: `config` is a ModelConfig (config.model) or a whole
+        Config. `weights` overrides the config's backbone initialisation (e.g. None for
+        benchmarks that need no pretrained weights)."""
+        m = getattr(config, "model", config)
+        return cls(m.arch, m.num_classes, weights=m.weights if weights == "config" else weights,
+                   share_weights=m.share_weights, projection=m.projection, embedding_dim=m.embedding_dim)
+
     @property
     def segmenter_day(self) -> Segmenter:
         """M_d; the very same module as M_n when share_weights=True (registered once)."""
