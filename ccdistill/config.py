@@ -69,6 +69,7 @@ class OptimConfig:
 
     lr: float = 2.5e-4
     head_lr_mult: float = 10.0  # projection head learns 10x faster
+    backbone_lr_mult: float = 1.0  # the segmenters' (pretrained) backbones relative to their decoders
     momentum: float = 0.9
     weight_decay: float = 5e-4
     poly_power: float = 0.9

@@ -205,8 +205,13 @@ class Trainer:
     def _build_optimiser(self) -> None:
         o = self.config.optim
         groups = self.model.parameter_groups()
+        # A pretrained backbone usually wants a smaller step than the fresh decoder on top.
+        backbone = {id(p) for m in (self.model.segmenter_day, self.model.segmenter_night)
+                    for p in m.backbone.parameters()}
         self.optimizer = torch.optim.SGD(
-            [{"params": groups["segmenters"], "lr": o.lr, "lr_mult": 1.0},
+            [{"params": [p for p in groups["segmenters"] if id(p) in backbone],
+              "lr": o.lr * o.backbone_lr_mult, "lr_mult": o.backbone_lr_mult},
+             {"params": [p for p in groups["segmenters"] if id(p) not in backbone], "lr": o.lr, "lr_mult": 1.0},
              {"params": groups["projection"], "lr": o.lr * o.head_lr_mult, "lr_mult": o.head_lr_mult}],
             lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
 
