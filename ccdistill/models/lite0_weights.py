@@ -66,7 +66,9 @@ def to_timm_names(state: Mapping[str, torch.Tensor],
     does not match `stage_depths`.
     """
     positions = _stage_index(stage_depths)
-    expanded = {int(m.group(1)) for key in state if (m := _BLOCK_KEY.fullmatch(key)) and m.group(2) == "_expand_conv"}
+    # Which blocks expand decides their layer names; stage 0's single block does not.
+    matches = [_BLOCK_KEY.fullmatch(key) for key in state]
+    expanded = {int(m.group(1)) for m in matches if m and m.group(2) == "_expand_conv"}
     renamed: dict[str, torch.Tensor] = {}
     for key, tensor in state.items():
         block = _BLOCK_KEY.fullmatch(key)
