@@ -2,9 +2,9 @@
 
 A segmenter here is any ``nn.Module`` whose ``forward(x)`` takes an N×3×H×W batch normalised
 with its own mean/std (``Segmenter.normalization()``, or ``Normalization.from_meta(meta)`` of a
-``deploy.pt``: the evaluation datasets are built with it) and returns logits N×K×H×W at the input size, either as a tensor or as an object with a
-``logits`` attribute (``SegmenterOutput``). An optional ``size_divisor`` attribute says what H
-and W must be divisible by (default 1).
+``deploy.pt``: build the evaluation dataset with it) and returns logits N×K×H×W at the input
+size, either as a tensor or as an object with a ``logits`` attribute (``SegmenterOutput``). An
+optional ``size_divisor`` attribute says what H and W must be divisible by (default 1).
 """
 
 from __future__ import annotations
