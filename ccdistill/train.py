@@ -159,9 +159,11 @@ class Trainer:
     def _build_data(self) -> None:
         from ccdistill.data import build_datasets
         from ccdistill.data.sampling import StreamLoader
+        from ccdistill.models import input_normalization
 
         cfg = self.config
-        bundle = build_datasets(cfg.data, seed=cfg.train.seed)
+        # Images are normalised as the architecture's pretrained weights expect.
+        bundle = build_datasets(cfg.data, seed=cfg.train.seed, normalization=input_normalization(cfg.model.arch))
         common = dict(batch_size=cfg.train.batch_size, seed=cfg.train.seed, rank=self.context.rank,
                       world_size=self.context.world_size, num_workers=cfg.data.num_workers,
                       pin_memory=self.device.type == "cuda")
@@ -219,10 +221,10 @@ class Trainer:
     @property
     def meta(self) -> dict:
         m, d = self.config.model, self.config.data
-        from ccdistill.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+        from ccdistill.models import input_normalization
 
         return {"arch": m.arch, "num_classes": m.num_classes, "class_names": list(CLASS_NAMES[: m.num_classes]),
-                "mean": list(IMAGENET_MEAN), "std": list(IMAGENET_STD), "variant": self.config.variant,
+                **input_normalization(m.arch).as_meta(), "variant": self.config.variant,
                 "deployed_stream": DEPLOYED_STREAM[self.config.variant], "iteration": self.iteration,
                 "eval_size": list(d.eval_size) if d.eval_size else None}
 

@@ -14,6 +14,7 @@ from ccdistill.data.io import SampleDataset
 from ccdistill.data.streams import SourceStreams, TargetStreams
 from ccdistill.data.transforms import EvalTransform, SourcePairTransform, TargetPairTransform
 from ccdistill.errors import DataError, InputError
+from ccdistill.normalization import IMAGENET, Normalization
 
 DATASETS: tuple[str, ...] = ("toycity", "cityscapes_darkzurich", "cityscapes_acdc")
 EVAL_SPLITS: tuple[str, ...] = ("val", "test")
@@ -74,12 +75,17 @@ def _translation_folder(cfg: DataConfig) -> str | None:
     )
 
 
-def build_datasets(cfg: DataConfig | None = None, seed: int = 0) -> DatasetBundle:
+def build_datasets(
+    cfg: DataConfig | None = None, seed: int = 0, normalization: Normalization = IMAGENET
+) -> DatasetBundle:
     """Build the source streams, target streams and evaluation dataset that `cfg` describes.
 
     Args:
         cfg: the data section of a run config (default: ToyCity at data/toycity).
         seed: base seed of the per-sample augmentation generators (with the epoch and index).
+        normalization: mean/std every image tensor is normalised with: the segmenter's own,
+            `build_segmenter(arch).normalization()` or `input_normalization(arch)` (default
+            ImageNet's, which the torchvision backbones and `tiny` use).
 
     Returns:
         DatasetBundle(source, target, evaluation); call `bundle.set_epoch(e)` each epoch.
@@ -93,7 +99,7 @@ def build_datasets(cfg: DataConfig | None = None, seed: int = 0) -> DatasetBundl
     if cfg.eval_split not in EVAL_SPLITS:
         raise InputError(f"data.eval_split must be one of {EVAL_SPLITS}, got {cfg.eval_split!r}")
     source_root, target_root = _roots(cfg)
-    evaluation_transform = EvalTransform(cfg.eval_size)
+    evaluation_transform = EvalTransform(cfg.eval_size, normalization=normalization)
     if cfg.dataset == "cityscapes_acdc":
         pairs: SampleDataset = ACDCNight(target_root, "train")
         evaluation: SampleDataset = ACDCNight(target_root, cfg.eval_split, evaluation_transform)
@@ -108,13 +114,14 @@ def build_datasets(cfg: DataConfig | None = None, seed: int = 0) -> DatasetBundl
         CityscapesDataset(source_root, "train"),
         translator,
         night_references=references,
-        transform=SourcePairTransform(crop=cfg.source_crop, scale=cfg.source_scale),
+        transform=SourcePairTransform(crop=cfg.source_crop, scale=cfg.source_scale, normalization=normalization),
         seed=seed,
         translate_full_image=cfg.translation in FULL_IMAGE_METHODS,
     )
     target = TargetStreams(
         pairs,
-        TargetPairTransform(scale=cfg.target_scale, crop=cfg.target_crop, size=cfg.target_size),
+        TargetPairTransform(scale=cfg.target_scale, crop=cfg.target_crop, size=cfg.target_size,
+                            normalization=normalization),
         seed=seed,
     )
     return DatasetBundle(source=source, target=target, evaluation=evaluation)

@@ -208,7 +208,8 @@ Transform = Callable[[dict[str, Any], np.random.Generator], dict[str, Any]]
 class SampleDataset(Dataset):
     """A list of `SampleFiles` served as dicts: `load(i)` gives uint8 arrays, `dataset[i]` gives
     `transform(load(i), rng)` with rng = sample_rng(seed, epoch, i) (default transform: tensors at
-    native size, ImageNet-normalised; `label` H×W int64)."""
+    native size, ImageNet-normalised; pass EvalTransform(normalization=...) for another
+    segmenter's mean/std; `label` H×W int64)."""
 
     def __init__(self, samples: Sequence[SampleFiles], transform: Transform | None = None, seed: int = 0) -> None:
         self.samples = list(samples)

@@ -19,6 +19,7 @@ from torch.utils.data import Dataset
 from ccdistill.data.io import PathLike, SampleDataset, read_image
 from ccdistill.data.transforms import JointTransform, sample_rng, to_tensors
 from ccdistill.errors import DataError, InputError
+from ccdistill.normalization import IMAGENET, Normalization
 
 Translator = Callable[[np.ndarray, "np.ndarray | None", str, np.random.Generator], np.ndarray]
 
@@ -45,10 +46,15 @@ class _EpochSeeded(Dataset):
     def rng(self, index: int) -> np.random.Generator:
         return sample_rng(self.seed, self.epoch, index, self.stream)
 
+    @property
+    def normalization(self) -> Normalization:
+        """The transform's normalisation (ImageNet mean/std without a transform)."""
+        return getattr(self.transform, "normalization", IMAGENET)
+
 
 class SourceStreams(_EpochSeeded):
     """S_d, S_n and the label: `{"image": S_d, "image_night": S_n, "label", "name"}`, images as
-    3×H×W normalised floats, label H×W int64.
+    3×H×W floats normalised with the transform's `normalization`, label H×W int64.
 
     S_n = translator(S_d, reference, name, rng) on uint8 arrays, with `reference` a T_n image drawn
     at random from `night_references` (None when the list is empty). By default the translator
@@ -115,7 +121,7 @@ class SourceStreams(_EpochSeeded):
             sample = self._geometric(self._translate(sample, rng), rng)
         else:
             sample = self._translate(self._geometric(sample, rng), rng)
-        return to_tensors(sample)
+        return to_tensors(sample, self.normalization)
 
     def __repr__(self) -> str:
         return (
@@ -152,7 +158,7 @@ class TargetStreams(_EpochSeeded):
     def __getitem__(self, index: int) -> dict[str, Any]:
         sample = self.pairs.load(index)
         if self.transform is None:
-            return to_tensors(sample)
+            return to_tensors(sample, self.normalization)
         return self.transform(sample, self.rng(index))
 
     def __repr__(self) -> str:

@@ -7,6 +7,8 @@ Every transform draws from an explicit `np.random.Generator`, so the trainer can
 
 Each transform has two halves: `geometric(sample, rng)` (uint8 arrays in, uint8 arrays out, so a
 translator can run between the crop and the tensor conversion) and `to_tensors`; `__call__` does both.
+The tensor conversion normalises with the transform's `normalization`, the segmenter's own
+(`Segmenter.normalization()`; ImageNet mean/std by default).
 """
 
 from __future__ import annotations
@@ -19,9 +21,8 @@ from PIL import Image
 
 from ccdistill.data.labels import IGNORE_INDEX
 from ccdistill.errors import InputError
-
-IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
-IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
+# IMAGENET_MEAN / IMAGENET_STD are re-exported: they lived here before each architecture declared its own.
+from ccdistill.normalization import IMAGENET, IMAGENET_MEAN, IMAGENET_STD, Normalization  # noqa: F401
 
 # Keys that hold H×W×3 uint8 images; they are resampled bilinearly and padded with black.
 IMAGE_KEYS: tuple[str, ...] = ("image", "image_ref", "image_night")
@@ -136,28 +137,30 @@ def random_flip(sample: Sample, enabled: bool, rng: np.random.Generator) -> Samp
 # Tensor conversion
 
 
-def image_to_tensor(image: np.ndarray) -> torch.Tensor:
-    """H×W×3 uint8 -> 3×H×W float32 normalised with the ImageNet mean/std."""
-    mean = np.asarray(IMAGENET_MEAN, dtype=np.float32)
-    std = np.asarray(IMAGENET_STD, dtype=np.float32)
+def image_to_tensor(image: np.ndarray, normalization: Normalization = IMAGENET) -> torch.Tensor:
+    """H×W×3 uint8 -> 3×H×W float32 normalised with `normalization` (default ImageNet mean/std)."""
+    mean = np.asarray(normalization.mean, dtype=np.float32)
+    std = np.asarray(normalization.std, dtype=np.float32)
     normalised = (image.astype(np.float32) / MAX_UINT8 - mean) / std
     return torch.from_numpy(np.ascontiguousarray(normalised.transpose(2, 0, 1)))
 
 
-def tensor_to_image(tensor: torch.Tensor) -> np.ndarray:
-    """Inverse of `image_to_tensor`: 3×H×W normalised float -> H×W×3 uint8 (for figures)."""
-    mean = torch.tensor(IMAGENET_MEAN, dtype=tensor.dtype, device=tensor.device).view(3, 1, 1)
-    std = torch.tensor(IMAGENET_STD, dtype=tensor.dtype, device=tensor.device).view(3, 1, 1)
+def tensor_to_image(tensor: torch.Tensor, normalization: Normalization = IMAGENET) -> np.ndarray:
+    """Inverse of `image_to_tensor`: 3×H×W normalised float -> H×W×3 uint8 (for figures); pass
+    the `normalization` the tensor was made with."""
+    mean = torch.tensor(normalization.mean, dtype=tensor.dtype, device=tensor.device).view(3, 1, 1)
+    std = torch.tensor(normalization.std, dtype=tensor.dtype, device=tensor.device).view(3, 1, 1)
     image = ((tensor * std + mean) * MAX_UINT8).round().clamp(0, MAX_UINT8)
     return image.to(torch.uint8).permute(1, 2, 0).cpu().numpy()
 
 
-def to_tensors(sample: Sample) -> Sample:
-    """Images -> normalised 3×H×W float tensors, label -> H×W int64 tensor; other keys unchanged."""
+def to_tensors(sample: Sample, normalization: Normalization = IMAGENET) -> Sample:
+    """Images -> 3×H×W float tensors normalised with `normalization`, label -> H×W int64 tensor;
+    other keys unchanged."""
     out = dict(sample)
     for key in IMAGE_KEYS:
         if key in sample:
-            out[key] = image_to_tensor(sample[key])
+            out[key] = image_to_tensor(sample[key], normalization)
     if LABEL_KEY in sample:
         out[LABEL_KEY] = torch.from_numpy(sample[LABEL_KEY].astype(np.int64))
     return out
@@ -179,14 +182,25 @@ def _check_scale(value: tuple[float, float]) -> tuple[float, float]:
     return float(value[0]), float(value[1])
 
 
+def _check_normalization(value: object) -> Normalization:
+    if not isinstance(value, Normalization):
+        raise InputError(
+            f"normalization is a {type(value).__name__}, but a ccdistill.normalization."
+            "Normalization was expected, e.g. the segmenter's: build_segmenter(name).normalization()"
+        )
+    return value
+
+
 class JointTransform:
-    """Base: `geometric` on uint8 arrays, then `to_tensors`."""
+    """Base: `geometric` on uint8 arrays, then `to_tensors` with `normalization`."""
+
+    normalization: Normalization = IMAGENET
 
     def geometric(self, sample: Sample, rng: np.random.Generator | None = None) -> Sample:
         raise NotImplementedError
 
     def __call__(self, sample: Sample, rng: np.random.Generator | None = None) -> Sample:
-        return to_tensors(self.geometric(sample, rng))
+        return to_tensors(self.geometric(sample, rng), self.normalization)
 
 
 class SourcePairTransform(JointTransform):
@@ -199,10 +213,12 @@ class SourcePairTransform(JointTransform):
         crop: tuple[int, int] = (512, 512),
         scale: tuple[float, float] = (0.5, 1.0),
         flip: bool = True,
+        normalization: Normalization = IMAGENET,
     ) -> None:
         self.crop = _check_size("crop", crop)
         self.scale = _check_scale(scale)
         self.flip = flip
+        self.normalization = _check_normalization(normalization)
 
     def geometric(self, sample: Sample, rng: np.random.Generator | None = None) -> Sample:
         if rng is None:
@@ -212,7 +228,8 @@ class SourcePairTransform(JointTransform):
         return random_flip(sample, self.flip, rng)
 
     def __repr__(self) -> str:
-        return f"SourcePairTransform(crop={self.crop}, scale={self.scale}, flip={self.flip})"
+        return (f"SourcePairTransform(crop={self.crop}, scale={self.scale}, flip={self.flip}, "
+                f"normalization={self.normalization!r})")
 
 
 class TargetPairTransform(JointTransform):
@@ -225,11 +242,13 @@ class TargetPairTransform(JointTransform):
         crop: tuple[int, int] = (960, 960),
         size: tuple[int, int] = (512, 512),
         flip: bool = True,
+        normalization: Normalization = IMAGENET,
     ) -> None:
         self.scale = _check_scale(scale)
         self.crop = _check_size("crop", crop)
         self.size = _check_size("size", size)
         self.flip = flip
+        self.normalization = _check_normalization(normalization)
 
     def geometric(self, sample: Sample, rng: np.random.Generator | None = None) -> Sample:
         if rng is None:
@@ -240,15 +259,17 @@ class TargetPairTransform(JointTransform):
         return random_flip(sample, self.flip, rng)
 
     def __repr__(self) -> str:
-        return f"TargetPairTransform(scale={self.scale}, crop={self.crop}, size={self.size}, flip={self.flip})"
+        return (f"TargetPairTransform(scale={self.scale}, crop={self.crop}, size={self.size}, flip={self.flip}, "
+                f"normalization={self.normalization!r})")
 
 
 class EvalTransform(JointTransform):
     """Evaluation: resize the images to `size` = (H, W) (None keeps the native size) and leave the
     label at full resolution; evaluation upsamples logits to the label's size."""
 
-    def __init__(self, size: tuple[int, int] | None = None) -> None:
+    def __init__(self, size: tuple[int, int] | None = None, normalization: Normalization = IMAGENET) -> None:
         self.size = None if size is None else _check_size("size", size)
+        self.normalization = _check_normalization(normalization)
 
     def geometric(self, sample: Sample, rng: np.random.Generator | None = None) -> Sample:
         if self.size is None:
@@ -256,4 +277,4 @@ class EvalTransform(JointTransform):
         return resize_sample(sample, self.size, keys=IMAGE_KEYS)
 
     def __repr__(self) -> str:
-        return f"EvalTransform(size={self.size})"
+        return f"EvalTransform(size={self.size}, normalization={self.normalization!r})"

@@ -29,13 +29,15 @@ def _evaluation_config(args: argparse.Namespace):
 
 def evaluate_command(args: argparse.Namespace) -> int:
     from ccdistill.checkpoint import load_deployed
-    from ccdistill.data import build_datasets
+    from ccdistill.data import Normalization, build_datasets
     from ccdistill.evaluation import evaluate, format_table, plot_confusion_matrix
 
     config = _evaluation_config(args)
     device = resolve_device(args.device)
     segmenter, meta = load_deployed(args.checkpoint, map_location=device)
-    dataset = build_datasets(config.data, seed=config.train.seed).evaluation
+    # The images are normalised as the model was trained, whatever the config's model.arch says.
+    normalization = Normalization.from_meta(meta)
+    dataset = build_datasets(config.data, seed=config.train.seed, normalization=normalization).evaluation
     size = _size(args.size, "--size") or config.data.eval_size
     result, _ = evaluate(segmenter, dataset, size=size, sliding_window=_size(args.sliding_window, "--sliding-window"),
                          device=device, progress=True, max_images=args.max_images)
@@ -68,17 +70,19 @@ def _predictions(segmenter: torch.nn.Module, dataset, size, device, progress: bo
 
 def export_command(args: argparse.Namespace) -> int:
     from ccdistill.checkpoint import load_deployed
-    from ccdistill.data import ACDCNight, DarkZurichEval
+    from ccdistill.data import ACDCNight, DarkZurichEval, EvalTransform, Normalization
     from ccdistill.evaluation import export_acdc, export_darkzurich
 
     device = resolve_device(args.device)
-    segmenter, _ = load_deployed(args.checkpoint, map_location=device)
+    segmenter, meta = load_deployed(args.checkpoint, map_location=device)
     size = _size(args.size, "--size")
+    # Full-resolution images, normalised as the model was trained.
+    transform = EvalTransform(normalization=Normalization.from_meta(meta))
     if args.benchmark == "darkzurich":
-        dataset = DarkZurichEval(args.root, split=args.split)
+        dataset = DarkZurichEval(args.root, split=args.split, transform=transform)
         out = export_darkzurich(_predictions(segmenter, dataset, size, device), args.out, force=args.force)
     else:
-        dataset = ACDCNight(args.root, split=args.split)
+        dataset = ACDCNight(args.root, split=args.split, transform=transform)
         out = export_acdc(_predictions(segmenter, dataset, size, device), args.out, force=args.force)
     print(f"wrote {len(dataset)} predictions to {out}")
     return 0

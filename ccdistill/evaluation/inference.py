@@ -1,9 +1,10 @@
 """Inference for evaluation: whole-image or sliding-window prediction, and split evaluation.
 
-A segmenter here is any ``nn.Module`` whose ``forward(x)`` takes an N×3×H×W normalised batch
-and returns logits N×K×H×W at the input size, either as a tensor or as an object with a
-``logits`` attribute (``SegmenterOutput``). An optional ``size_divisor`` attribute says what H
-and W must be divisible by (default 1).
+A segmenter here is any ``nn.Module`` whose ``forward(x)`` takes an N×3×H×W batch normalised
+with its own mean/std (``Segmenter.normalization()``, or ``Normalization.from_meta(meta)`` of a
+``deploy.pt``: build the evaluation dataset with it) and returns logits N×K×H×W at the input
+size, either as a tensor or as an object with a ``logits`` attribute (``SegmenterOutput``). An
+optional ``size_divisor`` attribute says what H and W must be divisible by (default 1).
 """
 
 from __future__ import annotations
@@ -49,6 +50,15 @@ def _round_up(value: int, multiple: int) -> int:
 
 def _size_divisor(model: nn.Module) -> int:
     return max(1, int(getattr(model, "size_divisor", 1) or 1))
+
+
+def _normalization_of(model: nn.Module) -> str:
+    """How `model` wants its inputs normalised, for messages: its declared mean/std (Segmenter),
+    else the deploy.pt's meta."""
+    mean, std = getattr(model, "input_mean", None), getattr(model, "input_std", None)
+    if mean is None or std is None:
+        return "the mean/std of the model's deploy.pt meta (ImageNet's for most architectures)"
+    return f"the model's mean {list(mean)} and std {list(std)}"
 
 
 def _logits_of(output: Any) -> torch.Tensor:
@@ -168,8 +178,8 @@ def predict(
         )
     if not image.dtype.is_floating_point:
         raise InputError(
-            f"image must be a normalised float tensor, got dtype {image.dtype}; apply the "
-            "dataset's normalisation (ImageNet mean/std) first"
+            f"image must be a normalised float tensor, got dtype {image.dtype}; convert it with "
+            f"ccdistill.data.transforms.image_to_tensor(image, normalization) using {_normalization_of(model)}"
         )
     in_size = tuple(image.shape[-2:])
     out_size = in_size if output_size is None else _pair(output_size, "output_size")

@@ -6,7 +6,7 @@
 """
 
 from ccdistill.models.ccdistill_model import CCDistillModel
-from ccdistill.models.factory import SEGMENTER_NAMES, build_segmenter
+from ccdistill.models.factory import SEGMENTER_NAMES, build_segmenter, input_normalization
 from ccdistill.models.projection import ProjectionHead
 from ccdistill.models.segmenter import Segmenter, SegmenterOutput
 
@@ -17,4 +17,5 @@ __all__ = [
     "Segmenter",
     "SegmenterOutput",
     "build_segmenter",
+    "input_normalization",
 ]

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ccdistill.errors import InputError
+from ccdistill.normalization import IMAGENET_MEAN, IMAGENET_STD, RGB, Normalization
 
 
 class SegmenterOutput(NamedTuple):
@@ -42,12 +43,17 @@ class Segmenter(nn.Module):
         size_divisor: height and width of the input must be multiples of it.
         min_size: smallest height and width accepted (keeps F at least 2×2, which BatchNorm in
             training mode needs at batch size 1).
+        input_mean, input_std: the per-channel (R, G, B) normalisation of images in [0, 1] that
+            the backbone's pretrained weights expect; `normalization()` bundles them for the
+            data pipeline, inference and `deploy.pt`.
     """
 
     name: str = "segmenter"
     output_stride: int = 8
     size_divisor: int = 8
     min_size: int = 16
+    input_mean: RGB = IMAGENET_MEAN
+    input_std: RGB = IMAGENET_STD
     backbone: nn.Module
     classifier: nn.Module  # F → N×K×h×w; the only part after F
 
@@ -55,6 +61,11 @@ class Segmenter(nn.Module):
         super().__init__()
         self.num_classes = num_classes
         self.feature_channels = feature_channels
+
+    @classmethod
+    def normalization(cls) -> Normalization:
+        """The input normalisation of this architecture (mean, std of RGB in [0, 1])."""
+        return Normalization(cls.input_mean, cls.input_std)
 
     def extract_features(self, x: torch.Tensor) -> torch.Tensor:
         """x: N×3×H×W normalised images → F: N×C×(H/output_stride)×(W/output_stride)."""
@@ -83,7 +94,8 @@ class Segmenter(nn.Module):
         if not x.is_floating_point():
             raise InputError(
                 f"x has dtype {x.dtype}, but {self.name} expects a float tensor; convert with "
-                "x.float() / 255 and normalise with the ImageNet mean and std."
+                f"x.float() / 255 and normalise with mean {list(self.input_mean)} and std "
+                f"{list(self.input_std)} (its `normalization()`)."
             )
         height, width = x.shape[-2:]
         divisor, minimum = self.size_divisor, self.min_size

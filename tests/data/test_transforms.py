@@ -12,6 +12,7 @@ from ccdistill.data.transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,
     EvalTransform,
+    Normalization,
     SourcePairTransform,
     TargetPairTransform,
     image_to_tensor,
@@ -123,3 +124,47 @@ def test_mismatched_sizes_and_bad_arguments_are_rejected():
         SourcePairTransform(scale=(1.0, 0.5))
     with pytest.raises(InputError, match="crop"):
         TargetPairTransform(crop=(0, 10))
+
+
+HALF = Normalization((0.5, 0.5, 0.5), (0.5, 0.5, 0.5))  # EfficientNet-Lite0's
+
+
+def test_tensors_follow_the_given_normalisation_and_invert_with_it():
+    black_white = np.array([[[0, 0, 0], [255, 255, 255]]], np.uint8)
+    tensor = image_to_tensor(black_white, HALF)
+    torch.testing.assert_close(tensor[:, 0], torch.tensor([[-1.0, 1.0]] * 3))
+    image, _ = block_scene(2)
+    np.testing.assert_array_equal(tensor_to_image(image_to_tensor(image, HALF), HALF), image)
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: SourcePairTransform(crop=(32, 32), normalization=n)(pair_sample(), sample_rng(0)),
+    lambda n: TargetPairTransform(crop=(40, 40), size=(32, 32), normalization=n)(
+        pair_sample(ref_key="image_ref"), sample_rng(0)),
+    lambda n: EvalTransform(normalization=n)(pair_sample(ref_key="image_ref")),
+], ids=["source", "target", "eval"])
+def test_every_transform_normalises_every_image_with_its_normalisation(make):
+    half, imagenet = make(HALF), make(Normalization())
+    for key in ("image", "image_night", "image_ref"):
+        if key in half:
+            # Same pixels (same rng), only the normalisation differs: undo each with its own.
+            np.testing.assert_array_equal(tensor_to_image(half[key], HALF), tensor_to_image(imagenet[key]))
+            assert half[key].min() >= -1.0 and half[key].max() <= 1.0
+            assert not torch.allclose(half[key], imagenet[key])
+
+
+def test_a_bad_normalisation_is_named():
+    with pytest.raises(InputError, match="normalization is a tuple"):
+        EvalTransform(normalization=(0.5, 0.5, 0.5))
+    with pytest.raises(InputError, match="std is .*positive"):
+        Normalization((0.5, 0.5, 0.5), (0.5, 0.0, 0.5))
+    with pytest.raises(InputError, match="mean is"):
+        Normalization((0.5, 0.5), (0.5, 0.5, 0.5))
+    with pytest.raises(InputError, match="mean is"):
+        Normalization((float("nan"), 0.5, 0.5))
+
+
+def test_normalisation_round_trips_through_checkpoint_meta():
+    assert Normalization.from_meta(HALF.as_meta()) == HALF
+    assert Normalization.from_meta({"arch": "tiny"}, default=HALF) == HALF  # files without one
+    assert Normalization.from_meta({}) == Normalization(IMAGENET_MEAN, IMAGENET_STD)

@@ -105,6 +105,15 @@ def test_predict_refuses_unbatched_or_integer_images():
         predict(model, torch.zeros(1, 3, 8, 8, dtype=torch.uint8))
 
 
+
+def test_integer_images_are_told_the_model_s_own_normalisation():
+    from ccdistill.models import build_segmenter
+
+    model = build_segmenter("efficientnet_lite0", num_classes=3)
+    with pytest.raises(InputError, match=r"mean \[0.5, 0.5, 0.5\] and std \[0.5, 0.5, 0.5\]"):
+        predict(model, torch.zeros(1, 3, 64, 64, dtype=torch.uint8))
+
+
 # ----------------------------------------------------------------------------- evaluate
 def _oracle_dataset(n: int = 3, h: int = 8, w: int = 12) -> list[dict]:
     generator = torch.Generator().manual_seed(3)

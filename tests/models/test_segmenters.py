@@ -14,6 +14,7 @@ EXPECTED = {
     "deeplabv2_resnet101": (2048, 8),
     "pspnet_resnet101": (512, 8),
     "mobilenetv3_lraspp": (128, 16),
+    "efficientnet_lite0": (128, 8),
     "tiny": (64, 8),
 }
 # Small enough for a 2-core CPU; not square, so a transposed H/W would be caught.
@@ -21,6 +22,7 @@ INPUT_SIZE = {
     "deeplabv2_resnet101": (64, 48),
     "pspnet_resnet101": (64, 48),
     "mobilenetv3_lraspp": (64, 96),
+    "efficientnet_lite0": (64, 96),
     "tiny": (64, 128),
 }
 
