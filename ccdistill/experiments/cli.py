@@ -23,7 +23,7 @@ DEFAULT_DOC = Path("docs/RESULTS.md")
 
 def _runner(args: argparse.Namespace) -> Runner:
     return Runner(load_registry(args.registry), runs_dir=args.runs_dir, results_dir=args.results_dir,
-                  profile=args.profile, overrides=args.set)
+                  profile=args.profile, overrides=args.set, prune=not getattr(args, "keep_checkpoints", False))
 
 
 def run_command(args: argparse.Namespace) -> int:
@@ -72,6 +72,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     run = subparsers.add_parser("run", help="train and evaluate every run without a result file, one at a time")
     _common(run)
     run.add_argument("--keep-going", action="store_true", help="after a failed run, go on with the next one")
+    run.add_argument("--keep-checkpoints", action="store_true",
+                     help="keep every checkpoint and best.pt of finished runs (default: the last checkpoint only)")
     run.set_defaults(func=run_command)
 
     status = subparsers.add_parser("status", help="print where each run stands")

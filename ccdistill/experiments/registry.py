@@ -167,3 +167,15 @@ def run_config(run: Run, runs_dir: str | Path, profile: str | None = None, extra
     """The resolved Config of one run (`profile` replaces the row's profile when given)."""
     path = resolve_config_path(run.row.config, registry_path)
     return load_config(path, run_overrides(run, runs_dir, profile, extra))
+
+
+def train_command(run: Run, runs_dir: str | Path = "runs/experiments", profile: str | None = None,
+                  registry_path: Path | None = None) -> str:
+    """The `ccdistill train` command line that trains this run by hand (what `run` does before
+    it evaluates), with the config path relative to the working folder when it is below it."""
+    path = resolve_config_path(run.row.config, registry_path).resolve()
+    try:
+        shown = path.relative_to(Path.cwd())
+    except ValueError:
+        shown = path
+    return " ".join(["ccdistill train --config", str(shown), *run_overrides(run, runs_dir, profile)])

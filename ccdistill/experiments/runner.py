@@ -55,6 +55,14 @@ def latest_checkpoint_iteration(run_folder: Path) -> int:
         return 0
 
 
+def prune_run_folder(run_folder: Path) -> list[Path]:
+    """Delete best.pt and every ckpt_*.pt but the newest; returns what was deleted."""
+    doomed = sorted(run_folder.glob("ckpt_*.pt"))[:-1] + [p for p in [run_folder / "best.pt"] if p.is_file()]
+    for path in doomed:
+        path.unlink()
+    return doomed
+
+
 def read_timing(run_folder: Path) -> dict:
     path = run_folder / TIMING_FILE
     return read_json(path) if path.is_file() else {"checkpoints": {}, "sittings": 0}
@@ -154,12 +162,17 @@ class Runner:
         overrides: `key=value` applied to every run last (e.g. data.root=...).
         hooks: extra Trainer hooks (tests use them to interrupt a run).
         out: where the one-line progress messages go.
+        prune: once a run's result is written, delete its older checkpoints and best.pt and keep
+            deploy.pt, the last checkpoint (the correlation figure reads it) and the logs: 33 runs
+            of full checkpoints would fill a small disk.
     """
 
     def __init__(self, registry: Registry, runs_dir: str | Path = DEFAULT_RUNS_DIR,
                  results_dir: str | Path = DEFAULT_RESULTS_DIR, profile: str | None = None,
-                 overrides: Sequence[str] = (), hooks: Sequence[Hook] = (), out: TextIO | None = None) -> None:
+                 overrides: Sequence[str] = (), hooks: Sequence[Hook] = (), out: TextIO | None = None,
+                 prune: bool = True) -> None:
         self.registry, self.runs_dir, self.results_dir = registry, Path(runs_dir), Path(results_dir)
+        self.prune = prune
         self.profile, self.overrides, self.hooks = profile, list(overrides), list(hooks)
         self.out = out if out is not None else sys.stdout
 
@@ -234,6 +247,8 @@ class Runner:
             "environment": environment(), "date": now(),
         }
         path = write_json_atomic(result, result_path(self.results_dir, run))
+        if self.prune:
+            prune_run_folder(folder)
         self.say(f"end   {where}: test mIoU {100 * (metrics['test']['miou'] or 0):.2f}, "
                  f"val {100 * (metrics['val']['miou'] or 0):.2f}, {train_seconds:.1f} s training, "
                  f"{result['training']['evaluation_seconds']:.1f} s evaluation -> {path}")

@@ -17,7 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ccdistill.experiments.registry import Registry, Row
+from ccdistill.experiments.registry import Registry, Row, Run, train_command
 from ccdistill.experiments.results import read_json
 from ccdistill.labels import CLASS_NAMES
 
@@ -243,6 +243,15 @@ def cost_section(collected: Sequence[RowResults]) -> list[str]:
     return lines
 
 
+def commands_section(collected: Sequence[RowResults]) -> list[str]:
+    """How to reproduce one run of each row by hand (seed shown as 0; replace it)."""
+    lines = ["Each result file is made by `python -m ccdistill.experiments run --rows ROW --seeds K`, which trains",
+             "as below and then evaluates `deploy.pt` on target-night val and test (`ccdistill eval --split`):", "",
+             "```bash"]
+    lines += [train_command(Run(row.row, row.row.seeds[0])) for row in collected]
+    return [*lines, "```"]
+
+
 def render_table(collected: Sequence[RowResults], results_dir: str | Path = "results/toycity") -> str:
     """The whole table file as Markdown."""
     sections = [
@@ -257,6 +266,7 @@ def render_table(collected: Sequence[RowResults], results_dir: str | Path = "res
         ["### Paired comparison: `full` vs `pseudo` (same seeds)", "", *paired_section(collected)],
         ["### Goals of issue 10", "", *goals_section(collected)],
         ["### Wall-clock cost per row (this machine)", "", *cost_section(collected)],
+        ["### One run by hand", "", *commands_section(collected)],
     ]
     return "\n\n".join("\n".join(section) for section in sections) + "\n"
 
