@@ -18,7 +18,7 @@ import torch
 from ccdistill.config import Config
 from ccdistill.experiments.results import NIGHT_SPLITS, metrics_summary
 
-# The domain-shift splits of ToyCity: name -> (what it is, how to build it).
+# The domain-shift splits of ToyCity, as named in a result file's `metrics`.
 SHIFT_SPLITS: tuple[str, ...] = ("source_day_val", "target_day_val", "target_day_test")
 
 
@@ -41,9 +41,9 @@ def shift_datasets(config: Config) -> dict[str, Any]:
 
     transform = night_dataset(config, "val").transform
     root = Path(config.data.root)
-    return {"source_day_val": CityscapesDataset(root / TOY_SOURCE, "val", transform),
-            "target_day_val": ToyCityTargetDay(root, "val", transform),
-            "target_day_test": ToyCityTargetDay(root, "test", transform)}
+    datasets = (CityscapesDataset(root / TOY_SOURCE, "val", transform), ToyCityTargetDay(root, "val", transform),
+                ToyCityTargetDay(root, "test", transform))
+    return dict(zip(SHIFT_SPLITS, datasets))
 
 
 def evaluate_deployed(config: Config, deploy_path: str | Path, device: torch.device | str = "cpu",

@@ -7,7 +7,8 @@ For each (row, seed), in registry order:
 2. otherwise the Trainer trains into `<runs dir>/<row>__seed<k>/`; it resumes by itself from
    the folder's latest checkpoint, so a killed run loses at most `train.checkpoint_every` steps;
 3. the deployed model (`deploy.pt`) is evaluated on target-night val and test (plus source day
-   and target day for `source_only`) and the result file is written atomically.
+   and target day for `source_only`) and the result file is written atomically; the run folder
+   is then pruned to deploy.pt, its last checkpoint and its logs.
 
 Training wall-clock is kept in `<run folder>/timing.json`: the cumulative seconds at each
 checkpoint, so the time of a run trained over several sittings is the time of the steps that
@@ -16,12 +17,11 @@ count (steps lost to a kill and redone are timed once, when redone).
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence, TextIO
-
-import sys
 
 import yaml
 
