@@ -114,6 +114,8 @@ def test_run_writes_finite_results_and_a_rerun_skips_them(smoke, smoke_registry,
             assert 0 <= metrics["miou"] <= 1 and math.isfinite(metrics["pixel_accuracy"])
             assert len(metrics["per_class_iou"]) == 19 and len(metrics["confusion"]) == 19
         assert result["training"]["seconds"] > 0 and result["environment"]["cpu_count"] >= 1
+    # Finished runs keep deploy.pt, the last checkpoint and the log; older checkpoints are pruned.
+    assert sorted(p.name for p in (smoke.runs_dir / "full__seed0").glob("*.pt")) == ["ckpt_0000004.pt", "deploy.pt"]
     shift = json.loads((smoke.results_dir / "source_only__seed0.json").read_text())["metrics"]
     assert {"source_day_val", "target_day_val", "target_day_test"} <= set(shift)
     assert 0 <= shift["target_day_test"]["miou"] <= 1
