@@ -8,7 +8,8 @@ and relit at any night strength:
     day, dusk, night = (render(scene, t) for t in (0.0, 0.5, 1.0))
 
 `generate_toycity(root)` writes the on-disk benchmark in the Cityscapes (source) and Dark
-Zurich (target) layouts; see docs/DATA.md.
+Zurich (target) layouts; see docs/DATA.md. `ToyCityTargetDay(root, split)` serves the val/test
+day references with their day labels (re-sampled from the seed; the layout has none on disk).
 """
 
 from ccdistill.data.toycity.generate import generate_toycity
@@ -16,8 +17,9 @@ from ccdistill.data.toycity.raster import View
 from ccdistill.data.toycity.render import render
 from ccdistill.data.toycity.scene import Scene, paired_scene, render_example, sample_scene
 from ccdistill.data.toycity.style import SOURCE_CITY, TARGET_CITY, CameraStyle, CityStyle, get_city
+from ccdistill.data.toycity.target_day import ToyCityTargetDay
 
 __all__ = [
-    "SOURCE_CITY", "TARGET_CITY", "CameraStyle", "CityStyle", "Scene", "View", "generate_toycity",
+    "SOURCE_CITY", "TARGET_CITY", "CameraStyle", "CityStyle", "Scene", "ToyCityTargetDay", "View", "generate_toycity",
     "get_city", "paired_scene", "render", "render_example", "sample_scene",
 ]

@@ -31,7 +31,7 @@ import numpy as np
 from PIL import Image
 
 from ccdistill.data.toycity.render import render
-from ccdistill.data.toycity.scene import MIN_SIZE, paired_scene, sample_scene
+from ccdistill.data.toycity.scene import MIN_SIZE, Scene, paired_scene, sample_scene
 from ccdistill.errors import DataError, InputError
 
 GENERATOR = "toycity"
@@ -105,10 +105,17 @@ def _source_scene(writer: _Writer, item: _Item, seed: int, size: tuple[int, int]
     writer.png(f"source/gtFine/{folder}/{prefix}_gtFine_labelTrainIds.png", scene.label)
 
 
+def target_day_scene(seed: int, split: str, index: int, size: tuple[int, int]) -> Scene:
+    """The day scene of target pair `index` of `split` ("train", "val" or "test") exactly as
+    `generate_toycity(seed=seed, size=size)` samples it; its `label` is the trainId map of the
+    day image (T_d, or the val/test day reference), which the benchmark does not write to disk."""
+    return sample_scene(_entropy(seed, _Item(f"target_{split}", index)), "target", size)
+
+
 def _target_pair(writer: _Writer, item: _Item, seed: int, size: tuple[int, int]) -> str | None:
     """Write one target day/night pair; returns the corresp row for train pairs."""
     split = item.split.removeprefix("target_")
-    day_scene = sample_scene(_entropy(seed, item), "target", size)
+    day_scene = target_day_scene(seed, split, item.index, size)
     night_scene = paired_scene(day_scene, _entropy(seed, item, 1))
     day, night, day_noise, night_noise = _strengths(seed, item)
     day_image = render(day_scene, day, noise_seed=day_noise)
