@@ -202,7 +202,7 @@ def js_divergence(p: Tensor, q: Tensor) -> Tensor:
     return _js_from_log_probs(as_float(p).clamp_min(tiny).log(), as_float(q).clamp_min(tiny).log())
 
 
-JS_TAU = 0.1  # z is unit-norm: at τ = 0.5 softmax(z/τ) over D = 128 is nearly uniform (JS ≤ 0.04)
+JS_TAU = 0.05  # z is unit-norm: at τ = 0.5 softmax(z/τ) over D = 128 is nearly uniform (JS ≤ 0.04)
 
 
 def js_loss(e_Sd: Tensor, e_Sn: Tensor, e_Td: Tensor, e_Tn: Tensor, tau: float = JS_TAU) -> Tensor:
