@@ -94,8 +94,8 @@ class RunLock:
         """Take the lock or raise RunLockedError naming the process that holds it."""
         if self.held:
             return self
-        self._prepare_folder()
         self._take_over_in_process()
+        self._prepare_folder()
         for _ in range(10):  # retried only when the holder released between open and lock
             try:
                 fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -123,6 +123,8 @@ class RunLock:
         if other.busy:
             raise RunLockedError(f"this process is already training in {self.folder}; wait for that "
                                  "training to finish or choose another output= folder")
+        # The folder stays: it is this lock's to remove now, if it created it.
+        self._created_folder, other._created_folder = other._created_folder, False
         other.release()
         self.messages.append(f"took over the lock of {self.folder} from an earlier Trainer of this "
                              "process (e.g. a notebook cell run again); that Trainer can no longer train")

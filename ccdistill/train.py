@@ -326,10 +326,10 @@ class Trainer:
                        f"{self.config.optim.lr:g}) and resume from it with train.resume=force, or start over "
                        "with train.resume=fresh")
         else:
-            recover = (f"No checkpoint was saved before; start again with a lower optim.lr (now "
-                       f"{self.config.optim.lr:g})")
+            recover = (f"{self.output} holds no checkpoint, so run again with a lower optim.lr (now "
+                       f"{self.config.optim.lr:g}); it starts from the beginning")
         raise TrainingDivergedError(
-            f"training diverged: at iteration {self.iteration}, {name} holds {kind} values, so {what} was not "
+            f"training diverged: by iteration {self.iteration}, {name} holds {kind} values, so {what} was not "
             f"saved. {recover}; check the data or set train.amp=off if it happens with a sane learning rate.")
 
     def _training_tensors(self) -> list[tuple[str, torch.Tensor]]:
