@@ -368,8 +368,11 @@ class Trainer:
         return path
 
     def save_deployable(self) -> Path | None:
-        segmenter = self.model.deploy(DEPLOYED_STREAM[self.config.variant])
-        self._check_savable("deploy.pt", [*segmenter.named_parameters(), *segmenter.named_buffers()])
+        stream = DEPLOYED_STREAM[self.config.variant]
+        segmenter = self.model.deploy(stream)
+        prefix = f"segmenter_{stream}."  # name tensors as in the training checkpoint
+        self._check_savable("deploy.pt", [(prefix + name, t) for name, t in
+                                          [*segmenter.named_parameters(), *segmenter.named_buffers()]])
         if not self.context.is_main:
             return None
         return save_atomic(deploy_payload(segmenter, self.meta), self.output / "deploy.pt")
