@@ -13,7 +13,7 @@ import os
 import random
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
 import torch
@@ -42,6 +42,54 @@ def save_atomic(obj: Any, path: str | Path) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path
+
+
+# save_atomic's temporary names: ".<final name>.<random>.tmp".
+TEMPORARY_GLOB = ".*.tmp"
+
+
+def remove_orphaned_temporaries(folder: str | Path) -> list[Path]:
+    """Delete the temporary files of writes a killed process never finished. Call it only while
+    holding the folder's lock: another live run's temporaries look the same."""
+    removed = []
+    for path in Path(folder).glob(TEMPORARY_GLOB):
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def first_non_finite(named: Iterable[tuple[str, torch.Tensor]]) -> tuple[str, str] | None:
+    """(name, "nan" | "inf") of the first floating tensor holding a NaN or an infinity, else None.
+
+    One reduction per tensor and a single device-to-host copy for all of them, so the check
+    costs one synchronisation however many tensors a model has."""
+    named = [(name, t) for name, t in named if isinstance(t, torch.Tensor) and t.is_floating_point()
+             and t.numel() > 0]
+    if not named:
+        return None
+    by_device: dict[torch.device, list[int]] = {}
+    for index, (_, t) in enumerate(named):
+        by_device.setdefault(t.device, []).append(index)
+    finite = [True] * len(named)
+    for indices in by_device.values():
+        flags = torch.stack([torch.isfinite(named[i][1]).all() for i in indices]).tolist()
+        for i, flag in zip(indices, flags):
+            finite[i] = bool(flag)
+    for (name, t), ok in zip(named, finite):
+        if not ok:
+            return name, "nan" if bool(torch.isnan(t).any()) else "inf"
+    return None
+
+
+def optimizer_tensors(optimizer: torch.optim.Optimizer) -> list[tuple[str, torch.Tensor]]:
+    """The optimiser's state tensors (e.g. SGD momentum buffers), named by parameter index."""
+    named = []
+    for index, (_, state) in enumerate(optimizer.state.items()):
+        for key, value in state.items():
+            if isinstance(value, torch.Tensor):
+                named.append((f"optimizer state {key} of parameter {index}", value))
+    return named
 
 
 def read_checkpoint(path: str | Path, expected_format: str, map_location: str | torch.device = "cpu") -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -92,6 +93,7 @@ class TrainConfig:
     seed: int = 0
     deterministic: bool = False
     progress: bool = True
+    resume: str = "auto"  # auto | force | fresh: see ccdistill/resume.py and docs/TRAINING.md
 
 
 @dataclass
@@ -231,6 +233,8 @@ def resolve_config_path(path: str | Path) -> Path:
     """A config file path, or the name of a shipped config ("toycity", "toycity.yaml",
     "configs/toycity.yaml" from any working directory) -> the file."""
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"config file {path} is a folder; give a YAML file, e.g. {CONFIG_DIR / 'toycity.yaml'}")
     if path.is_file():
         return path
     shipped = CONFIG_DIR / (path.name if path.suffix else f"{path.name}.yaml")
@@ -244,7 +248,14 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     """Read a config YAML file into flat dotted keys."""
     path = resolve_config_path(path)
     try:
-        tree = yaml.safe_load(path.read_text()) or {}
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"config file {path} is not UTF-8 text (byte {error.start} cannot be decoded); "
+                          "save it as UTF-8 YAML") from None
+    except OSError as error:
+        raise ConfigError(f"config file {path} cannot be read ({error.strerror}); check its permissions") from None
+    try:
+        tree = yaml.safe_load(text) or {}
     except yaml.YAMLError as error:
         raise ConfigError(f"config file {path} is not valid YAML: {error}") from None
     if not isinstance(tree, dict):
@@ -283,20 +294,64 @@ def load_config(path: str | Path | None = None, overrides: list[str] | dict[str,
     return config
 
 
+RESUME_MODES = ("auto", "force", "fresh")
+
+
+def _float_settings(section: Any, prefix: str = "") -> list[tuple[str, float]]:
+    """Every float value of a Config (tuples included), by dotted key."""
+    found = []
+    for item in dataclasses.fields(section):
+        value = getattr(section, item.name)
+        key = f"{prefix}{item.name}"
+        if dataclasses.is_dataclass(value):
+            found += _float_settings(value, f"{key}.")
+        elif isinstance(value, float):
+            found.append((key, value))
+        elif isinstance(value, tuple):
+            found += [(key, v) for v in value if isinstance(v, float)]
+    return found
+
+
+def _at_least(key: str, value: float | int, low: float | int) -> None:
+    if value < low:
+        raise ConfigError(f"config key '{key}' must be at least {low}, got {value}; set {key} to a value >= {low}")
+
+
 def validate_config(config: Config) -> None:
-    """Value checks that types alone cannot express."""
+    """Value checks that types alone cannot express; each error names the key."""
+    for key, value in _float_settings(config):
+        if not math.isfinite(value):
+            raise ConfigError(f"config key '{key}' is {value}, expected a finite number; set it to a "
+                              "number (see configs/toycity.yaml for typical values)")
+    if not str(config.output).strip():
+        raise ConfigError("config key 'output' is empty, which would write the run into the current folder; "
+                          "set output= to a run folder, e.g. output=runs/toycity")
     train = config.train
     for key, value, low in (("train.max_iterations", train.max_iterations, 1),
                             ("train.batch_size", train.batch_size, 1),
                             ("train.grad_accum", train.grad_accum, 1),
                             ("train.checkpoint_every", train.checkpoint_every, 1),
-                            ("train.keep_last", train.keep_last, 1)):
-        if value < low:
-            raise ConfigError(f"config key '{key}' must be at least {low}, got {value}")
+                            ("train.keep_last", train.keep_last, 1),
+                            ("train.log_every", train.log_every, 1),
+                            ("train.val_every", train.val_every, 0),
+                            ("data.num_workers", config.data.num_workers, 0),
+                            ("model.num_classes", config.model.num_classes, 1),
+                            ("model.embedding_dim", config.model.embedding_dim, 1),
+                            ("optim.momentum", config.optim.momentum, 0),
+                            ("optim.weight_decay", config.optim.weight_decay, 0),
+                            ("optim.head_lr_mult", config.optim.head_lr_mult, 0),
+                            ("optim.poly_power", config.optim.poly_power, 0)):
+        _at_least(key, value, low)
+    if train.val_max_images is not None:
+        _at_least("train.val_max_images", train.val_max_images, 1)
     if train.amp not in {"auto", "bf16", "fp16", "off"}:
         raise ConfigError(f"config key 'train.amp' must be auto, bf16, fp16 or off, got '{train.amp}'")
+    if train.resume not in RESUME_MODES:
+        raise ConfigError(f"config key 'train.resume' must be {', '.join(RESUME_MODES)}, got '{train.resume}' "
+                          "(auto resumes if the configuration is unchanged; see docs/TRAINING.md)")
     if config.optim.lr <= 0:
         raise ConfigError(f"config key 'optim.lr' must be positive, got {config.optim.lr}")
+    _check_sizes(config)
     # The loss dataclasses check their own values on construction; re-run those checks.
     for key, section in (("loss", config.loss), ("distill", config.distill)):
         try:
@@ -332,6 +387,35 @@ def check_recipe(config: Config) -> None:
         f"model.init_checkpoint={config.output}_source_only/deploy.pt`; or ramp the pseudo labels in "
         "with loss.pseudo_warmup_fraction=0.2; or set model.allow_untrained_teacher=true to train "
         "this way anyway.")
+
+
+def validate_training_config(config: Config) -> None:
+    """validate_config plus what only training needs (evaluation reads the same files and
+    does not care): the stream sizes the distillation terms compare."""
+    validate_config(config)
+    check_recipe(config)
+    d, w = config.data, config.loss
+    # CDC, JS and CDS compare the four streams' features entry by entry: S_d/S_n (cropped to
+    # source_crop) and T_d/T_n (resized to target_size) must reach the network at one size.
+    distill = [name for name in ("cdc", "js", "cds") if getattr(w, name) > 0]
+    if distill and tuple(d.source_crop) != tuple(d.target_size):
+        raise ConfigError(
+            f"data.source_crop {tuple(d.source_crop)} and data.target_size {tuple(d.target_size)} differ, "
+            f"but the {', '.join(distill)} term(s) compare source and target features of equal size; set "
+            f"both to one size (e.g. data.target_size={d.source_crop[0]}x{d.source_crop[1]}) or use a "
+            "variant without distillation (e.g. variant=pseudo)")
+
+
+def _check_sizes(config: Config) -> None:
+    d = config.data
+    for key in ("source_crop", "target_crop", "target_size", "eval_size"):
+        size = getattr(d, key)
+        if size is not None and min(size) < 1:
+            raise ConfigError(f"config key 'data.{key}' must be two positive sizes (H, W), got {size}")
+    for key in ("source_scale", "target_scale"):
+        low, high = getattr(d, key)
+        if not 0 < low <= high:
+            raise ConfigError(f"config key 'data.{key}' must be a range 0 < low <= high, got {getattr(d, key)}")
 
 
 def config_to_dict(config: Config) -> dict[str, Any]:

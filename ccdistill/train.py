@@ -16,6 +16,7 @@ import csv
 import math
 import os
 import random
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,10 +28,16 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ccdistill.checkpoint import (
-    TRAIN_FORMAT, check_compatible, deploy_payload, read_checkpoint, rng_state, save_atomic,
-    set_rng_state,
+    TRAIN_FORMAT, check_compatible, deploy_payload, first_non_finite, optimizer_tensors, read_checkpoint,
+    remove_orphaned_temporaries, rng_state, save_atomic, set_rng_state,
 )
-from ccdistill.config import DEPLOYED_STREAM, Config, check_recipe, config_to_dict, dump_config, load_config
+from ccdistill.config import DEPLOYED_STREAM, Config, config_to_dict, load_config, validate_training_config
+from ccdistill.resume import (
+    RESUME_NOTED_KEYS, config_changes, describe_changes, move_run_aside, refuse_changes, training_checkpoints,
+    write_history,
+)
+from ccdistill.runlock import LOCK_NAME, RunLock, RunLockedError
+from ccdistill.stopping import StopRequest, TrainingInterrupted
 from ccdistill.labels import CLASS_NAMES
 from ccdistill.distributed import (
     DistributedContext, all_true, average_buffers, barrier, init_distributed, shutdown,
@@ -130,7 +137,7 @@ class Trainer:
     """
 
     def __init__(self, config: Config, hooks: Sequence[Hook] = ()) -> None:
-        check_recipe(config)
+        validate_training_config(config)  # a Config built in code has not been through load_config
         self.config, self.hooks = config, list(hooks)
         self.context: DistributedContext = init_distributed(config.train.device)
         self.device = self.context.device
@@ -229,15 +236,68 @@ class Trainer:
                 "eval_size": list(d.eval_size) if d.eval_size else None}
 
     def checkpoints(self) -> list[Path]:
-        return sorted(self.output.glob("ckpt_*.pt"))
+        """The run's `ckpt_<7 digits>.pt` files, oldest first (sorted by iteration)."""
+        return training_checkpoints(self.output)
+
+    def _say(self, message: str) -> None:
+        """Tell the user (stderr, main rank) and keep the line in `messages` for notebooks."""
+        self.messages.append(message)
+        if self.context.is_main:
+            print(f"ccdistill: {message}", file=sys.stderr, flush=True)
 
     def _resume_if_possible(self) -> None:
+        """Lock the run folder, then resume, start fresh or refuse as `train.resume` says.
+
+        Afterwards `resumed_from` is the checkpoint resumed from (None for a fresh run) and
+        `messages` holds what the user was told (e.g. "resumed from ckpt_… at iteration N")."""
+        self.resumed_from: Path | None = None
+        self.messages: list[str] = []
+        self.config_changes: dict = {}  # stored -> new values accepted on resume (all keys)
+        self._lock = RunLock(self.output)
+        self._acquire_lock()
+        try:
+            self._open_run()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _acquire_lock(self) -> None:
+        """Rank 0 locks the folder; every rank learns whether it could."""
+        error: CCDistillError | None = None
+        if self.context.is_main:
+            try:
+                self._lock.acquire()
+            except CCDistillError as raised:
+                error = raised
+        if not all_true(error is None, self.context):
+            raise error or RunLockedError(f"rank 0 could not lock the run folder {self.output}; see its message")
+        for message in self._lock.messages:
+            self._say(message)
+        self._lock.messages.clear()
+
+    def _open_run(self) -> None:
+        mode, max_iterations = self.config.train.resume, self.config.train.max_iterations
+        if self.context.is_main:
+            if mode == "fresh":
+                moved = move_run_aside(self.output, keep=(LOCK_NAME,))
+                if moved is not None:
+                    self._say(f"train.resume=fresh: moved the previous run in {self.output} to {moved}")
+            removed = remove_orphaned_temporaries(self.output)
+            if removed:
+                self._say(f"removed {len(removed)} unfinished temporary file(s) left in {self.output} by an "
+                          f"interrupted run (e.g. {removed[0].name})")
+        barrier(self.context)
         existing = self.checkpoints()
         if not existing:
+            self._say(f"starting a new run in {self.output} ({max_iterations} iterations)")
             return
         latest = existing[-1]
         payload = read_checkpoint(latest, TRAIN_FORMAT, map_location=self.device)
         check_compatible(latest, payload["meta"], self.config.model.arch, self.config.model.num_classes)
+        stored = payload.get("config", {})
+        refused = {k: v for k, v in config_changes(stored, self.config).items() if k not in RESUME_NOTED_KEYS}
+        if refused and mode != "force":
+            raise refuse_changes(latest, refused, self.output)
         try:
             self.model.load_state_dict(payload["model"])
         except RuntimeError as error:
@@ -252,6 +312,48 @@ class Trainer:
             self.target.load_state(payload["data"]["target"])
         set_rng_state(payload["rng"][min(self.context.rank, len(payload["rng"]) - 1)])
         self.resumed_from = latest
+        self.config_changes = config_changes(stored, self.config, ignore=frozenset({"train.resume"}))
+        if refused:
+            self._say(f"train.resume=force: resuming with a changed configuration: {describe_changes(refused)}")
+        noted = {k: v for k, v in self.config_changes.items() if k in RESUME_NOTED_KEYS}
+        if noted:
+            self._say(f"resuming with {describe_changes(noted)}: the learning-rate decay and the "
+                      "distillation warm-up follow the new length from here on")
+        done = (f"; the run is complete, nothing left to train (set train.resume=fresh to train again, "
+                f"or raise train.max_iterations)" if self.iteration >= max_iterations else "")
+        self._say(f"resumed from {latest} at iteration {self.iteration} of {max_iterations}{done}")
+
+    def _record_config(self) -> None:
+        """config.yaml for the first part of a run; config.resume-<iteration>.yaml for a resumed
+        part whose configuration differs from the stored one (never overwrites config.yaml)."""
+        if self.resumed_from is None:
+            write_history(self.config, self.output, 0)
+        elif self.config_changes:
+            note = (f"resumed from {self.resumed_from.name} at iteration {self.iteration} with train.resume="
+                    f"{self.config.train.resume}; changed: {describe_changes(self.config_changes)}")
+            write_history(self.config, self.output, self.iteration, note)
+
+    def _check_savable(self, what: str, tensors: list[tuple[str, torch.Tensor]]) -> None:
+        """Refuse to save non-finite weights: every rank checks the same (averaged) tensors, so
+        all ranks stop together. The checkpoints already on disk are all finite and kept."""
+        bad = first_non_finite(tensors)
+        if bad is None:
+            return
+        name, kind = bad
+        kept = self.checkpoints()
+        if kept:
+            recover = (f"The newest finite checkpoint, {kept[-1]}, is kept: lower optim.lr (now "
+                       f"{self.config.optim.lr:g}) and resume from it with train.resume=force, or start over "
+                       "with train.resume=fresh")
+        else:
+            recover = (f"{self.output} holds no checkpoint, so run again with a lower optim.lr (now "
+                       f"{self.config.optim.lr:g}); it starts from the beginning")
+        raise TrainingDivergedError(
+            f"training diverged: by iteration {self.iteration}, {name} holds {kind} values, so {what} was not "
+            f"saved. {recover}; check the data or set train.amp=off if it happens with a sane learning rate.")
+
+    def _training_tensors(self) -> list[tuple[str, torch.Tensor]]:
+        return [*self.model.named_parameters(), *self.model.named_buffers(), *optimizer_tensors(self.optimizer)]
 
     def _train_payload(self, rng_states: list[dict]) -> dict:
         return {
@@ -274,19 +376,43 @@ class Trainer:
 
     def save_checkpoint(self) -> Path | None:
         average_buffers(self.model, self.context)  # every rank joins these collectives
+        name = f"ckpt_{self.iteration:07d}.pt"
+        self._check_savable(name, self._training_tensors())
         rng_states = self._gather_rng_states()
         if not self.context.is_main:
             return None
-        path = save_atomic(self._train_payload(rng_states), self.output / f"ckpt_{self.iteration:07d}.pt")
+        path = save_atomic(self._train_payload(rng_states), self.output / name)
+        # Every saved checkpoint passed the finiteness check, so rotation keeps finite ones only.
         for old in self.checkpoints()[: -self.config.train.keep_last]:
             old.unlink()
         return path
 
     def save_deployable(self) -> Path | None:
+        stream = DEPLOYED_STREAM[self.config.variant]
+        segmenter = self.model.deploy(stream)
+        prefix = f"segmenter_{stream}."  # name tensors as in the training checkpoint
+        self._check_savable("deploy.pt", [(prefix + name, t) for name, t in
+                                          [*segmenter.named_parameters(), *segmenter.named_buffers()]])
         if not self.context.is_main:
             return None
-        segmenter = self.model.deploy(DEPLOYED_STREAM[self.config.variant])
         return save_atomic(deploy_payload(segmenter, self.meta), self.output / "deploy.pt")
+
+    def deployed(self, device: str | torch.device | None = None) -> nn.Module:
+        """The segmenter `deploy.pt` holds (M_n; M_d for source_only), in eval mode on `device`
+        (default: the training device). Written when `fit()` completes."""
+        from ccdistill.checkpoint import load_deployed
+
+        path = self.output / "deploy.pt"
+        if not path.is_file():
+            raise CheckpointError(f"{path} does not exist yet: it is written when training completes; "
+                                  "call fit() first")
+        segmenter, _ = load_deployed(path, map_location=device or self.device, arch=self.config.model.arch,
+                                     num_classes=self.config.model.num_classes)
+        return segmenter
+
+    def close(self) -> None:
+        """Release the run folder's lock (fit() does when it ends; for a Trainer never fitted)."""
+        self._lock.release()
 
     # ----------------------------------------------------------------- the step
     def set_learning_rate(self) -> float:
@@ -366,36 +492,78 @@ class Trainer:
     def fit(self) -> dict:
         """Train to train.max_iterations, checkpointing and validating on the way.
 
-        Returns the last validation result (or {} if none ran)."""
+        Holds the run folder's lock throughout and releases it at the end. On SIGTERM or
+        SIGINT, finishes the step in progress, saves a checkpoint at that iteration and raises
+        TrainingInterrupted saying how to resume. Returns the last validation result (or {})."""
         cfg = self.config.train
-        logger = RunLogger(self.output, enabled=self.context.is_main, resume_iteration=self.iteration)
-        if self.context.is_main:
-            dump_config(self.config, self.output / "config.yaml")
-        progress = _progress(cfg.max_iterations, self.iteration, cfg.progress and self.context.is_main)
+        self._lock_again()
+        self._lock.busy = True
+        logger, progress = None, None
         last_result: dict = {}
         try:
-            while self.iteration < cfg.max_iterations:
-                started = time.perf_counter()
-                logged = self.train_step()
-                logged["seconds"] = time.perf_counter() - started
-                self._emit("after_step")
-                if self.iteration % cfg.log_every == 0 or self.iteration == cfg.max_iterations:
-                    logger.log(self.iteration, logged)
-                progress.update(1)
-                progress.set_postfix(loss=f"{logged['total']:.3f}")
-                if cfg.val_every and (self.iteration % cfg.val_every == 0 or self.iteration == cfg.max_iterations):
-                    last_result = self._validate_and_keep_best(logger)
-                if self.iteration % cfg.checkpoint_every == 0 or self.iteration == cfg.max_iterations:
-                    self.save_checkpoint()
-            self.save_deployable()
+            with StopRequest(announce=self._say) as stop:
+                logger = RunLogger(self.output, enabled=self.context.is_main, resume_iteration=self.iteration,
+                                   announce=self._say)
+                if self.context.is_main and self.iteration < cfg.max_iterations:
+                    self._record_config()
+                progress = _progress(cfg.max_iterations, self.iteration, cfg.progress and self.context.is_main)
+                while self.iteration < cfg.max_iterations:
+                    started = time.perf_counter()
+                    logged = self.train_step()
+                    logged["seconds"] = time.perf_counter() - started
+                    self._emit("after_step")
+                    if self.iteration % cfg.log_every == 0 or self.iteration == cfg.max_iterations:
+                        logger.log(self.iteration, logged)
+                    progress.update(1)
+                    progress.set_postfix(loss=f"{logged['total']:.3f}")
+                    if cfg.val_every and (self.iteration % cfg.val_every == 0 or self.iteration == cfg.max_iterations):
+                        last_result = self._validate_and_keep_best(logger)
+                    saved = self.iteration % cfg.checkpoint_every == 0 or self.iteration == cfg.max_iterations
+                    if saved:
+                        self.save_checkpoint()
+                    # Every rank stops at the same iteration, whichever rank got the signal.
+                    if not all_true(not stop.requested, self.context):
+                        self._stop_on_signal(stop, saved)
+                self.save_deployable()
         finally:
-            progress.close()
-            logger.close()
+            if progress is not None:
+                progress.close()
+            if logger is not None:
+                logger.close()
+            self._lock.busy = False
+            self._lock.release()
         return last_result
+
+    def _lock_again(self) -> None:
+        """A second fit() of this Trainer locks the folder again, provided nothing else trained
+        there in between (its state would be older than the folder's)."""
+        if all_true(self._lock.held or not self.context.is_main, self.context):
+            return
+        self._acquire_lock()
+        newest = self.checkpoints()
+        newest_iteration = int(newest[-1].stem.removeprefix("ckpt_")) if newest else 0
+        if newest_iteration > self.iteration:
+            self._lock.release()
+            raise RunLockedError(
+                f"{self.output} was trained further by another Trainer or process since this one was created "
+                f"(newest checkpoint {newest[-1].name}, this Trainer is at iteration {self.iteration}); create "
+                "a new Trainer to continue from the folder")
+
+    def _stop_on_signal(self, stop: StopRequest, saved: bool) -> None:
+        if not saved:
+            self.save_checkpoint()
+        checkpoint = self.output / f"ckpt_{self.iteration:07d}.pt"
+        name = stop.signal_name or "a signal on another rank"
+        raise TrainingInterrupted(
+            f"training stopped by {name} at iteration {self.iteration} of {self.config.train.max_iterations}; "
+            f"saved {checkpoint}. Run the same command again to resume from {checkpoint.name} (in Python: "
+            "Trainer(config).fit() with the same config)", stop.signal_number or 0)
 
     def _validate_and_keep_best(self, logger: "RunLogger") -> dict:
         result: dict = {}
         average_buffers(self.model, self.context)
+        # Checked on every rank, before rank 0 alone decides whether best.pt is written.
+        self._check_savable("best.pt (validation)", self._training_tensors())
         if self.context.is_main:
             result = self.validate()
             logger.scalar("val/miou", result["miou"], self.iteration)
@@ -409,28 +577,58 @@ class Trainer:
 
 class RunLogger:
     """CSV (`log.csv`) and TensorBoard (`tb/`) logs of every loss term. On resume, CSV rows past
-    the resumed iteration (logged by the interrupted run) are dropped so the log has no repeats."""
+    the resumed iteration (logged by the interrupted run) are dropped so the log has no repeats;
+    unreadable rows (a write cut by a kill, a hand edit) are dropped too, after the original file
+    is kept beside it as `log.csv.damaged-<time>`."""
 
-    def __init__(self, output: Path, enabled: bool = True, resume_iteration: int = 0) -> None:
+    def __init__(self, output: Path, enabled: bool = True, resume_iteration: int = 0,
+                 announce: Callable[[str], None] | None = None) -> None:
         self.enabled, self.path = enabled, output / "log.csv"
         self.columns: list[str] | None = None
         self.writer = None
+        self._announce = announce or (lambda message: print(f"ccdistill: {message}", file=sys.stderr))
         if not enabled:
             return
         output.mkdir(parents=True, exist_ok=True)
         if self.path.exists():
-            with open(self.path, newline="") as file:
-                rows = list(csv.DictReader(file))
-            kept = [row for row in rows if int(row["iteration"]) <= resume_iteration]
-            if rows:
-                self.columns = list(rows[0].keys())
-                self._rewrite(kept)
+            columns, rows = self._read_rows()
+            if columns:
+                self.columns = columns
+                self._rewrite([row for row in rows if int(row["iteration"]) <= resume_iteration])
         try:
             from torch.utils.tensorboard import SummaryWriter
 
             self.writer = SummaryWriter(str(output / "tb"), purge_step=resume_iteration + 1)
         except ImportError:  # tensorboard is a dependency, but logging must not stop training
             self.writer = None
+
+    def _read_rows(self) -> tuple[list[str] | None, list[dict]]:
+        """(columns, readable rows) of an existing log.csv; damaged files are kept aside."""
+        problem, columns, rows = "", None, []
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            text, problem = "", "it is not UTF-8 text"
+        reader = csv.DictReader(text.splitlines())
+        if not problem and text.strip():
+            if not reader.fieldnames or reader.fieldnames[0] != "iteration":
+                problem = f"its header {reader.fieldnames!r} does not start with 'iteration'"
+            else:
+                columns = list(reader.fieldnames)
+                bad = 0
+                for row in reader:
+                    if None in row or None in row.values() or not str(row["iteration"]).strip().isdigit():
+                        bad += 1
+                    else:
+                        rows.append(row)
+                if bad:
+                    problem = f"{bad} row(s) could not be read"
+        if problem:
+            kept = self.path.with_name(f"log.csv.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+            os.replace(self.path, kept)
+            self._announce(f"{self.path}: {problem}; the original is kept as {kept.name} and the log "
+                           "continues with the readable rows")
+        return columns, rows
 
     def _rewrite(self, rows: list[dict]) -> None:
         temporary = self.path.with_suffix(".csv.tmp")
@@ -468,11 +666,14 @@ def _progress(total: int, initial: int, enabled: bool):
 
 
 def train(config: Config, hooks: Sequence[Hook] = ()) -> Trainer:
-    """Train a run to completion (resuming from its output folder if it has checkpoints)."""
+    """Train a run to completion. With train.resume=auto (default) a folder holding checkpoints
+    of the same configuration is resumed (`trainer.resumed_from`, `trainer.messages` say so);
+    train.resume=fresh starts over, moving the old run aside; see ccdistill/resume.py."""
     trainer = Trainer(config, hooks)
     try:
         trainer.fit()
     finally:
+        trainer.close()
         shutdown(trainer.context)
     return trainer
 
