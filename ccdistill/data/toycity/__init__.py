@@ -11,7 +11,7 @@ and relit at any night strength:
 Zurich (target) layouts; see docs/DATA.md.
 """
 
-from ccdistill.data.toycity.generate import generate_toycity
+from ccdistill.data.toycity.generate import generate_toycity, verify_toycity
 from ccdistill.data.toycity.raster import View
 from ccdistill.data.toycity.render import render
 from ccdistill.data.toycity.scene import Scene, paired_scene, render_example, sample_scene
@@ -19,5 +19,5 @@ from ccdistill.data.toycity.style import SOURCE_CITY, TARGET_CITY, CameraStyle, 
 
 __all__ = [
     "SOURCE_CITY", "TARGET_CITY", "CameraStyle", "CityStyle", "Scene", "View", "generate_toycity",
-    "get_city", "paired_scene", "render", "render_example", "sample_scene",
+    "get_city", "paired_scene", "render", "render_example", "sample_scene", "verify_toycity",
 ]
