@@ -1,4 +1,4 @@
-"""`ccdistill bench`: what CCDistill costs, measured.
+"""What CCDistill costs, measured (`ccdistill bench` runs these; ccdistill/cli/bench.py).
 
 - inference: the deployed model (M_n alone) against a freshly built bare segmenter of the same
   architecture: warm-up, device synchronisation, batch 1 at a stated resolution;
@@ -11,7 +11,6 @@ Timings alternate between the two sides so drifting machine load hits both alike
 
 from __future__ import annotations
 
-import argparse
 import time
 from typing import Callable, Sequence
 
@@ -207,29 +206,3 @@ def run_benchmarks(archs: list[tuple[str, tuple[int, int]]], device: torch.devic
             emit(f"distill    {arch:<22} {res:>9}  head+CDC+JS+CDS {r['distillation_s']:7.3f} s  segmenters "
                  f"{r['segmenters_s']:7.3f} s  ratio {r['ratio']:.3f} (goal <= 0.10)")
     return lines
-
-
-def _command(args: argparse.Namespace) -> int:
-    from ccdistill.cli import parse_size
-    from ccdistill.distributed import resolve_device
-
-    device = resolve_device(args.device)
-    torch.manual_seed(0)
-    archs = [(CPU_ARCH, parse_size(args.cpu_size, "--cpu-size"))]
-    if not args.skip_paper:
-        archs.append((PAPER_ARCH, parse_size(args.paper_size, "--paper-size")))
-    print(f"device {device}, {torch.get_num_threads()} CPU threads, batch 1 inference, batch 2 per stream training")
-    run_benchmarks(archs, device, args.repeats, tuple(args.which))
-    return 0
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("bench", help="inference and training-step cost of CCDistill vs plain segmenters")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--cpu-size", default="256x512", help="resolution for the CPU architecture")
-    parser.add_argument("--paper-size", default="512x512", help="resolution for DeepLab-v2 ResNet-101")
-    parser.add_argument("--repeats", type=int, default=10)
-    parser.add_argument("--skip-paper", action="store_true", help="skip DeepLab-v2 R101 (slow on CPU)")
-    parser.add_argument("--which", nargs="+", default=["inference", "step"],
-                        choices=["inference", "step", "overhead"])
-    parser.set_defaults(func=_command)

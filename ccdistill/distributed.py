@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from ccdistill.errors import InputError
+
 
 @dataclass(frozen=True)
 class DistributedContext:
@@ -26,11 +28,30 @@ class DistributedContext:
 
 
 def resolve_device(name: str = "auto", local_rank: int = 0) -> torch.device:
+    """'auto' | 'cpu' | 'cuda' | 'cuda:N' | 'mps' -> a torch.device that exists on this machine.
+
+    InputError for a name torch does not know and for a device this machine lacks, rather than
+    a failure later (torch.load on a missing GPU reads like a truncated checkpoint)."""
     if name == "auto":
         return torch.device(f"cuda:{local_rank}") if torch.cuda.is_available() else torch.device("cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and device.index is None:
-        device = torch.device(f"cuda:{local_rank}")
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError):
+        raise InputError(f"device {name!r} is not a device; expected auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda":
+        if device.index is None:
+            device = torch.device(f"cuda:{local_rank}")
+        if not torch.cuda.is_available():
+            raise InputError(
+                f"device {name!r} asks for a CUDA GPU, but torch sees none (torch.cuda.is_available() is False); "
+                "use device cpu or auto, or install a CUDA build of torch on a machine with a GPU"
+            )
+        if device.index >= torch.cuda.device_count():
+            raise InputError(
+                f"device {name!r}: this machine has {torch.cuda.device_count()} CUDA GPU(s), numbered from 0"
+            )
+    elif device.type == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise InputError(f"device {name!r}: Apple MPS is not available here; use device cpu or auto")
     return device
 
 

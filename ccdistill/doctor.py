@@ -76,8 +76,3 @@ def doctor(args: argparse.Namespace | None = None) -> int:
     if not warnings:
         print("no known mismatches")
     return 0
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("doctor", help="print versions and the device; warn on mismatches")
-    parser.set_defaults(func=doctor)

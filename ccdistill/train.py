@@ -1,4 +1,4 @@
-"""The training engine and `ccdistill train`.
+"""The training engine (`ccdistill train` runs it; ccdistill/cli/train.py).
 
 One step is the loss equation of SPEC 4.6:
 
@@ -10,7 +10,6 @@ entry point runs on one CPU, one GPU or several processes under `torchrun` (DDP)
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import csv
 import math
@@ -676,29 +675,3 @@ def train(config: Config, hooks: Sequence[Hook] = ()) -> Trainer:
         trainer.close()
         shutdown(trainer.context)
     return trainer
-
-
-def _command(args: argparse.Namespace) -> int:
-    config = load_config(args.config, args.overrides)
-    trainer = Trainer(config)
-    if getattr(trainer, "resumed_from", None) and trainer.context.is_main:
-        print(f"resuming from {trainer.resumed_from} at iteration {trainer.iteration}")
-    try:
-        result = trainer.fit()
-    finally:
-        shutdown(trainer.context)
-    if trainer.context.is_main:
-        print(f"deployable model: {trainer.output / 'deploy.pt'}")
-        if result:
-            print(f"validation mIoU {100 * result['miou']:.2f}")
-    return 0
-
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser(
-        "train", help="train a variant (resumes from the output folder's checkpoints)",
-        description="Train CCDistill or a baseline. Runs under torchrun for several processes.")
-    parser.add_argument("--config", required=True, help="a YAML file, e.g. configs/toycity.yaml")
-    parser.add_argument("overrides", nargs="*", metavar="key=value",
-                        help="config overrides, e.g. profile=ci variant=cdc train.max_iterations=100")
-    parser.set_defaults(func=_command)

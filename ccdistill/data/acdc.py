@@ -97,11 +97,17 @@ class ACDCNight(SampleDataset):
         root: folder holding rgb_anon/ and gt/.
         split: "train" (T_n with T_d), "val" or "test".
         transform: joint transform called as transform(sample, rng); default: tensors at native size.
+        images_only: list the night images alone, without references or labels, and require
+            neither (server submissions need nothing else).
     """
 
-    def __init__(self, root: PathLike, split: str = "train", transform: Transform | None = None) -> None:
+    def __init__(self, root: PathLike, split: str = "train", transform: Transform | None = None,
+                 images_only: bool = False) -> None:
         self.root, self.split = Path(root), split
         samples = find_samples(root, split)
+        if images_only:
+            super().__init__([SampleFiles(files.name, files.image) for files in samples], transform)
+            return
         if ref_kind(split).exists(root):
             require_all(samples, "image_ref", ref_kind(split), lambda f: ref_path(self.root, split, f.image))
         if label_kind(split).exists(root):

@@ -3,10 +3,13 @@ the evaluation split, from one `DataConfig`. The trainer, the notebooks and the 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ccdistill.config import DataConfig
+from ccdistill.data import acdc, darkzurich
 from ccdistill.data.acdc import ACDCNight
 from ccdistill.data.cityscapes import CityscapesDataset
 from ccdistill.data.darkzurich import DarkZurichEval, DarkZurichPairs
@@ -46,9 +49,10 @@ class DatasetBundle:
 
 def _roots(cfg: DataConfig) -> tuple[Path, Path]:
     if cfg.dataset == "toycity":
+        from ccdistill.data.toycity.generate import verify_toycity
+
         root = Path(cfg.root)
-        if not root.is_dir():
-            raise DataError(f"ToyCity root {root} does not exist; generate it with `ccdistill data toy --root {root}`.")
+        verify_toycity(root)  # a half-swapped, deleted or replaced-file root fails here, not mid-run
         return root / TOY_SOURCE, root / TOY_TARGET
     for key in ("source_root", "target_root"):
         if not getattr(cfg, key):
@@ -75,6 +79,70 @@ def _translation_folder(cfg: DataConfig) -> str | None:
     )
 
 
+@contextmanager
+def _toycity_messages(cfg: DataConfig) -> Iterator[None]:
+    """ToyCity is written in the Cityscapes and Dark Zurich layouts, so the loaders' messages
+    name those datasets' archives and download pages; for a ToyCity root, say to regenerate."""
+    if cfg.dataset != "toycity":
+        yield
+        return
+    from ccdistill.data.toycity.generate import regenerate_hint
+
+    try:
+        yield
+    except DataError as error:
+        if "ccdistill data toy" in str(error):  # already a ToyCity message (verify_toycity)
+            raise
+        fact = str(error).split("; ")[0].rstrip(".")  # the loaders' first clause names the file
+        raise DataError(f"ToyCity root {cfg.root}: {fact}; {regenerate_hint(cfg.root)}.") from None
+
+
+def _check_choices(cfg: DataConfig) -> None:
+    if cfg.dataset not in DATASETS:
+        raise InputError(f"data.dataset must be one of {DATASETS}, got {cfg.dataset!r}")
+    if cfg.eval_split not in EVAL_SPLITS:
+        raise InputError(f"data.eval_split must be one of {EVAL_SPLITS}, got {cfg.eval_split!r}")
+
+
+def _evaluation_split(cfg: DataConfig, target_root: Path, normalization: Normalization = IMAGENET) -> SampleDataset:
+    transform = EvalTransform(cfg.eval_size, normalization=normalization)
+    split = cfg.eval_split
+    if cfg.dataset == "cityscapes_acdc":
+        evaluation: SampleDataset = ACDCNight(target_root, split, transform)
+        labels, server = acdc.label_kind(split), "acdc"
+    else:
+        evaluation = DarkZurichEval(target_root, split, transform)
+        labels, server = darkzurich.label_kind(split), "darkzurich"
+    if not evaluation.has_labels:
+        # Found now, before any training step, rather than at the first validation.
+        where = f"{target_root} has no {split} labels to score against ({target_root / labels.folder} not found"
+        if split == "test":
+            advice = (f"{where}): the official test labels are withheld; use data.eval_split=val (eval --split val), "
+                      f"or write a server submission with `ccdistill export {server}`")
+        else:
+            advice = (f"{where}; {labels.origin()}): extract the labels archive into the root, then check it with "
+                      f"`ccdistill data check`")
+        raise DataError(f"data.eval_split={split!r}: {advice}.")
+    return evaluation
+
+
+def build_evaluation(cfg: DataConfig | None = None, normalization: Normalization = IMAGENET) -> SampleDataset:
+    """Only the evaluation split of `cfg` (`ccdistill eval`: no training data is read or required),
+    its images normalised with `normalization` (the segmenter's own; see `build_datasets`).
+
+    DataError when the split has no labels (the real test splits withhold them)."""
+    cfg = cfg if cfg is not None else DataConfig()
+    _check_choices(cfg)
+    with _toycity_messages(cfg):
+        if cfg.dataset == "toycity":
+            _, target_root = _roots(cfg)
+        else:
+            if not cfg.target_root:
+                _roots(cfg)  # its message says what data.target_root must hold
+            target_root = Path(cfg.target_root)
+        return _evaluation_split(cfg, target_root, normalization)
+
+
 def build_datasets(
     cfg: DataConfig | None = None, seed: int = 0, normalization: Normalization = IMAGENET
 ) -> DatasetBundle:
@@ -89,23 +157,24 @@ def build_datasets(
 
     Returns:
         DatasetBundle(source, target, evaluation); call `bundle.set_epoch(e)` each epoch.
+        DataError (before any training step) when the evaluation split has no labels.
     """
+    cfg = cfg if cfg is not None else DataConfig()
+    _check_choices(cfg)
+    with _toycity_messages(cfg):
+        return _build_bundle(cfg, seed, normalization)
+
+
+def _build_bundle(cfg: DataConfig, seed: int, normalization: Normalization) -> DatasetBundle:
     # Imported here: translation pulls in extra code that building loaders alone does not need.
     from ccdistill.data.translate import REFERENCE_METHODS, build_translator
 
-    cfg = cfg if cfg is not None else DataConfig()
-    if cfg.dataset not in DATASETS:
-        raise InputError(f"data.dataset must be one of {DATASETS}, got {cfg.dataset!r}")
-    if cfg.eval_split not in EVAL_SPLITS:
-        raise InputError(f"data.eval_split must be one of {EVAL_SPLITS}, got {cfg.eval_split!r}")
     source_root, target_root = _roots(cfg)
-    evaluation_transform = EvalTransform(cfg.eval_size, normalization=normalization)
     if cfg.dataset == "cityscapes_acdc":
         pairs: SampleDataset = ACDCNight(target_root, "train")
-        evaluation: SampleDataset = ACDCNight(target_root, cfg.eval_split, evaluation_transform)
     else:
         pairs = DarkZurichPairs(target_root, "train", corresp=cfg.corresp or None)
-        evaluation = DarkZurichEval(target_root, cfg.eval_split, evaluation_transform)
+    evaluation = _evaluation_split(cfg, target_root, normalization)
 
     translator = build_translator(cfg.translation, cfg.translation_beta, _translation_folder(cfg))
     # Only translators that use a T_n style reference get one (reading it costs a PNG decode).

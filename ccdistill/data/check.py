@@ -1,9 +1,12 @@
 """`check_layout(dataset, root)`: does a folder hold a real dataset the loaders can read?
 
 For each split it counts images, references, labels and pairs, builds the split's loader (which
-validates every expected file path) and decodes the first sample; anything missing is reported
-with the exact path pattern and the official archive it comes from. Official counts are shown as
-information only: fixture and ToyCity trees are much smaller and still usable.
+validates every expected file path), decodes the first sample and reads the header of every
+other file (its size must match its image's; a PNG must end with its end marker), so a half-size
+label or a truncated image anywhere in a split is found without decoding the dataset. Anything
+missing is reported with the exact path pattern and the official archive it comes from; a root
+one level too high or too low and archives left zipped in the root are named as such. Official
+counts are shown as information only: fixture and ToyCity trees are much smaller and still usable.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from pathlib import Path
 from typing import Callable
 
 from ccdistill.data import acdc, cityscapes, darkzurich, nightdriving
-from ccdistill.data.io import FileKind, PathLike, SampleDataset
+from ccdistill.data.io import FileKind, PathLike, SampleDataset, SampleFiles, probe_image
 from ccdistill.errors import DataError, InputError
 
 DATASETS: tuple[str, ...] = ("cityscapes", "darkzurich", "acdc", "nightdriving")
+MAX_LISTED = 5  # file problems listed per split; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class SplitCheck:
     expected: dict[str, int]
     ref_name: str = ""  # what image_ref is called in this split ("" = none)
     labels: bool = True  # whether the split may carry labels
+    needs_labels: bool = False  # training validates on it, or it exists to be scored
+    label_kind: FileKind | None = None  # where its labels live (for the message when they lack)
 
 
 @dataclass
@@ -87,7 +93,7 @@ class LayoutReport:
         return "\n".join(lines)
 
 
-def _split_checks(dataset: str) -> list[SplitCheck]:
+def _split_checks(dataset: str, corresp: PathLike | None = None) -> list[SplitCheck]:
     if dataset == "cityscapes":
         return [
             SplitCheck(
@@ -104,12 +110,11 @@ def _split_checks(dataset: str) -> list[SplitCheck]:
         expected = darkzurich.EXPECTED_COUNTS
         train = SplitCheck(
             "train", True, darkzurich.night_kind("train"),
-            lambda root: darkzurich.DarkZurichPairs(root, "train"),
+            lambda root: darkzurich.DarkZurichPairs(root, "train", corresp=corresp),
             {
                 "night images": darkzurich.night_kind("train"),
                 "day images": darkzurich.day_kind(),
-                "corresp CSVs": darkzurich.corresp_kind(),
-            },
+            } | ({} if corresp else {"corresp CSVs": darkzurich.corresp_kind()}),  # a given CSV is read by the loader
             expected["train"], ref_name="pairs",
         )
         evaluation = [
@@ -122,6 +127,7 @@ def _split_checks(dataset: str) -> list[SplitCheck]:
                     "labels": darkzurich.label_kind(split),
                 },
                 expected[split], ref_name="day references",
+                needs_labels=split == "val", label_kind=darkzurich.label_kind(split),
             )
             for split in darkzurich.EVAL_SPLITS
         ]
@@ -137,6 +143,7 @@ def _split_checks(dataset: str) -> list[SplitCheck]:
                     "labels": acdc.label_kind(split),
                 },
                 {"images": acdc.EXPECTED_IMAGES[split]}, ref_name="day references",
+                needs_labels=split == "val", label_kind=acdc.label_kind(split),
             )
             for split in acdc.SPLITS
         ]
@@ -147,15 +154,56 @@ def _split_checks(dataset: str) -> list[SplitCheck]:
                 lambda root: nightdriving.NighttimeDrivingTest(root),
                 {"images": nightdriving.image_kind(), "labels": nightdriving.label_kind()},
                 {"images": nightdriving.EXPECTED_IMAGES["test"], "labels": nightdriving.EXPECTED_IMAGES["test"]},
+                needs_labels=True, label_kind=nightdriving.label_kind(),
             )
         ]
     raise InputError(f"dataset must be one of {DATASETS}, got {dataset!r}")
 
 
+def _file_problems(files: SampleFiles) -> list[str]:
+    """Header-only problems of one sample: unreadable or truncated files, and a reference or
+    label whose size differs from its image's (`load_sample` would fail on it in training)."""
+    size, problem = probe_image(files.image, "image")
+    problems = [problem] if problem else []
+    for path, what in ((files.image_ref, "day reference"), (files.label, "label")):
+        if path is None:
+            continue
+        other, problem = probe_image(path, what)
+        if problem:
+            problems.append(problem)
+        elif size is not None and other != size:
+            problems.append(
+                f"size mismatch: {files.image} is {size[1]}×{size[0]} (W×H) but its {what} {path} is "
+                f"{other[1]}×{other[0]}; the two files must be pixel-aligned. Re-extract them from the official "
+                "archives (resized copies do not match)."
+            )
+    return problems
+
+
+def _zipped(root: Path, kind: FileKind) -> str:
+    """' (<archive> is in <root>, still zipped: unzip it there)' when it is, else ''."""
+    if kind.archive.endswith(".zip") and (root / kind.archive).is_file():
+        return f" ({kind.archive} is in {root}, still zipped: unzip it there)"
+    return ""
+
+
+def _missing_labels(check: SplitCheck, root: Path, dataset: SampleDataset) -> str | None:
+    """The problem of a split that must be scored but has no label for some image."""
+    if not check.needs_labels or check.label_kind is None:
+        return None
+    unlabelled = sum(files.label is None for files in dataset.samples)
+    if not unlabelled:
+        return None
+    kind = check.label_kind
+    return (f"{unlabelled} of {len(dataset)} {check.split} images have no label ({root / kind.folder} "
+            f"{'holds too few' if kind.exists(root) else 'not found'}; {kind.origin()}){_zipped(root, kind)}. Training validates on "
+            f"{check.split} and evaluation scores it: extract the labels archive into {root}.")
+
+
 def _check_split(check: SplitCheck, root: Path, deep: bool) -> SplitReport:
     report = SplitReport(check.split, check.required, expected=dict(check.expected))
     report.present = check.presence.exists(root)
-    report.absent_hint = f"{root / check.presence.folder} not found; {check.presence.origin()}"
+    report.absent_hint = f"{root / check.presence.folder} not found; {check.presence.origin()}{_zipped(root, check.presence)}"
     if not report.present:
         return report
     report.counts = {name: kind.count(root) for name, kind in check.counted.items()}
@@ -171,33 +219,83 @@ def _check_split(check: SplitCheck, root: Path, deep: bool) -> SplitReport:
         report.counts["labels"] = sum(files.label is not None for files in dataset.samples)
         if report.counts["labels"] == 0:
             del report.counts["labels"]
-    indices = range(len(dataset)) if deep else range(min(1, len(dataset)))
-    for index in indices:
+    missing = _missing_labels(check, root, dataset)
+    if missing:
+        report.problems.append(missing)
+    decoded = len(dataset) if deep else min(1, len(dataset))
+    for index in range(decoded):
         try:
             dataset.load(index)
         except DataError as error:
             report.problems.append(str(error))
+    # Every other file: its header and its end, not its pixels.
+    file_problems = [problem for files in dataset.samples[decoded:] for problem in _file_problems(files)]
+    report.problems += file_problems[:MAX_LISTED]
+    if len(file_problems) > MAX_LISTED:
+        report.problems.append(f"... and {len(file_problems) - MAX_LISTED} more file problem(s) in {check.split}")
     return report
 
 
-def check_layout(dataset: str, root: PathLike, deep: bool = False) -> LayoutReport:
+def _top_folders(checks: list[SplitCheck]) -> list[str]:
+    """The folders directly under a correct root (rgb_anon, leftImg8bit, ...), from the layout."""
+    return sorted({check.presence.folder.split("/")[0] for check in checks})
+
+
+def _root_problems(dataset: str, root: Path, checks: list[SplitCheck]) -> list[str]:
+    """The commonest mistakes when no split was found: the root one level too high or too low,
+    or the official archives still zipped in it."""
+    tops = _top_folders(checks)
+    if any((root / top).is_dir() for top in tops):
+        return []
+    wanted = ", ".join(f"{top}/" for top in tops)
+    problems = []
+    below = sorted(child for child in root.iterdir() if child.is_dir() and any((child / t).is_dir() for t in tops))
+    if below:
+        problems.append(f"{root} holds none of {wanted}, but {below[0]} does: did you mean --root {below[0]}?")
+    elif root.name in tops or any((root.parent / t).is_dir() for t in tops):
+        problems.append(f"{root} is inside the dataset, not its root: did you mean --root {root.parent}?")
+    archives = sorted({kind.archive for check in checks for kind in (check.presence, *check.counted.values())
+                       if kind.archive.endswith(".zip")})
+    zipped = [name for name in archives if (root / name).is_file()]
+    if zipped:
+        problems.append(
+            f"{root} holds the archive(s) {', '.join(zipped)} still zipped: unzip them into {root} "
+            f"(e.g. `cd {root} && unzip {zipped[0]}`), then check again."
+        )
+    if not problems:
+        problems.append(f"{root} holds none of the folders {wanted} a {dataset} root holds; pass the folder "
+                        "the archives were extracted into.")
+    return problems
+
+
+def check_layout(dataset: str, root: PathLike, deep: bool = False, corresp: PathLike | None = None) -> LayoutReport:
     """Check that `root` holds `dataset` in the layout its loader expects.
 
     Args:
         dataset: "cityscapes", "darkzurich", "acdc" or "nightdriving".
         root: the folder the loader is given (holding leftImg8bit/, rgb_anon/, ...).
-        deep: decode every sample of every split (slow on full datasets) instead of the first one.
+        deep: decode every sample of every split (slow on full datasets) instead of the first one;
+            the headers of all files are read either way.
+        corresp: darkzurich only: one pair-list CSV (as `DataConfig.corresp`) instead of
+            corresp/train/night/*.csv.
 
     Returns:
         LayoutReport with per-split counts and problems; `report.usable`, `report.format()`.
     """
-    checks = _split_checks(dataset)
+    if corresp and dataset != "darkzurich":
+        raise InputError(f"corresp (a Dark Zurich pair-list CSV) applies to dataset 'darkzurich' only, not {dataset!r}")
+    checks = _split_checks(dataset, corresp or None)
     root = Path(root)
     report = LayoutReport(dataset, root)
+    if root.is_file():
+        report.problems.append(f"root {root} is a file, expected a folder; pass the folder the {dataset} archives "
+                               "were extracted into.")
+        return report
     if not root.is_dir():
         report.problems.append(
             f"root folder {root} does not exist; pass the folder the {dataset} archives were extracted into."
         )
         return report
+    report.problems = _root_problems(dataset, root, checks)
     report.splits = [_check_split(check, root, deep) for check in checks]
     return report

@@ -14,6 +14,7 @@ gt/train/night/ (for the oracle) and gt/test/night/.
 from __future__ import annotations
 
 import csv
+import warnings
 from pathlib import Path
 
 from ccdistill.data.io import (
@@ -122,6 +123,10 @@ def _with_label(files: SampleFiles, label: tuple[Path, str] | None) -> SampleFil
 # Training pairs (T_n, T_d)
 
 
+class DuplicatePairWarning(UserWarning):
+    """A night frame appears in more than one row of the correspondence files."""
+
+
 def _rgb_path(root: Path, relative: str) -> Path:
     # Rows omit the suffix; tolerate rows that spell it out.
     name = relative if relative.endswith(".png") else f"{relative}{IMAGE_SUFFIX}"
@@ -177,12 +182,23 @@ def _pair_csvs(root: Path, corresp: PathLike | None) -> list[Path]:
 def find_pairs(root: PathLike, corresp: PathLike | None = None) -> list[SampleFiles]:
     """T_n night frames with their T_d day frames, sorted by night path; a T_n label where one exists.
 
-    DataError naming the CSV, the row number and the missing file when a row points nowhere."""
+    DataError naming the CSV, the row number and the missing file when a row points nowhere. A
+    night frame listed more than once (in one CSV or across them) is kept once, with its first
+    day frame, and a warning naming both rows: a duplicate would silently weigh that frame twice."""
     root = Path(root)
     samples = []
+    first_row: dict[Path, str] = {}
     for csv_path in _pair_csvs(root, corresp):
         for number, night_rel, day_rel in read_pair_rows(csv_path):
             night, day = _rgb_path(root, night_rel), _rgb_path(root, day_rel)
+            if night in first_row:
+                warnings.warn(
+                    f"pair list {csv_path}, row {number}: night frame {night_rel} is already listed at "
+                    f"{first_row[night]}; it is kept once (with its first day frame). Remove the repeated row.",
+                    DuplicatePairWarning, stacklevel=2,
+                )
+                continue
+            first_row[night] = f"{csv_path.name} row {number}"
             for path, kind in ((night, night_kind("train")), (day, day_kind())):
                 if not path.is_file():
                     raise DataError(
@@ -272,11 +288,17 @@ class DarkZurichEval(SampleDataset):
         root: folder holding rgb_anon/ and gt/.
         split: "val" or "test".
         transform: joint transform called as transform(sample, rng); default: tensors at native size.
+        images_only: list the night images alone, without references or labels, and require
+            neither (server submissions need nothing else).
     """
 
-    def __init__(self, root: PathLike, split: str = "val", transform: Transform | None = None) -> None:
+    def __init__(self, root: PathLike, split: str = "val", transform: Transform | None = None,
+                 images_only: bool = False) -> None:
         self.root, self.split = Path(root), split
         samples = find_eval_samples(root, split)
+        if images_only:
+            super().__init__([SampleFiles(files.name, files.image) for files in samples], transform)
+            return
         if ref_kind(split).exists(root):
             require_all(samples, "image_ref", ref_kind(split), lambda f: ref_path(self.root, split, f.image))
         if split == "val" or label_kind(split).exists(root):

@@ -22,6 +22,9 @@ from ccdistill.errors import DataError, InputError
 PathLike = str | Path
 LABEL_KINDS: tuple[str, ...] = ("trainIds", "labelIds")
 UINT8_VALUES = 256
+UINT16_MAX = 65535
+# PIL modes of 16-bit grey PNGs ("I" is how some Pillow versions open them).
+SIXTEEN_BIT_MODES: tuple[str, ...] = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -43,9 +46,51 @@ def _open_image(path: PathLike, what: str) -> Image.Image:
     return image
 
 
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the IEND chunk every complete PNG ends with
+
+
+def probe_image(path: PathLike, what: str) -> tuple[tuple[int, int] | None, str | None]:
+    """((height, width), None) from a file's header, or (size or None, problem) — without decoding.
+
+    Reads the header (PIL's `Image.open` is lazy) and, for PNGs, the last 12 bytes: a PNG cut
+    short by an interrupted extraction keeps a valid header but loses its end marker."""
+    path = Path(path)
+    try:
+        with Image.open(path) as image:
+            width, height = image.size
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        return None, (f"{what} {path} cannot be decoded ({error}). The file is corrupt or truncated: "
+                      "extract it again from its archive.")
+    if path.suffix.lower() == ".png":
+        with path.open("rb") as file:
+            file.seek(max(0, path.stat().st_size - len(PNG_END)))
+            if file.read() != PNG_END:
+                return (height, width), (
+                    f"{what} {path} cannot be decoded (truncated: {path.stat().st_size} bytes, no PNG end marker). "
+                    "The file is corrupt or truncated: extract it again from its archive.")
+    return (height, width), None
+
+
 def read_image(path: PathLike) -> np.ndarray:
-    """An RGB image file -> H×W×3 uint8 array (grey or RGBA files are converted to RGB)."""
+    """An RGB image file -> H×W×3 uint8 array (grey or RGBA files are converted to RGB).
+
+    16-bit grey files are scaled from their real range (0..65535 -> 0..255): PIL's own
+    convert("RGB") clips them, turning almost every pixel white."""
     image = _open_image(path, "image")
+    if image.mode in SIXTEEN_BIT_MODES:
+        values = np.asarray(image)
+        if values.size and (values.min() < 0 or values.max() > UINT16_MAX):
+            raise DataError(
+                f"image {path} is a {image.mode} image with values in [{values.min()}, {values.max()}]; expected "
+                "8-bit RGB or grey, or 16-bit grey (0..65535). Convert it to an 8-bit RGB PNG."
+            )
+        grey = np.round(values.astype(np.float32) * (255.0 / UINT16_MAX)).astype(np.uint8)
+        return np.repeat(grey[..., None], 3, axis=2)
+    if image.mode == "F":
+        raise DataError(
+            f"image {path} holds floating-point pixels (mode F); expected an 8-bit RGB or grey image. "
+            "Convert it to an 8-bit RGB PNG."
+        )
     return np.asarray(image.convert("RGB"))
 
 
@@ -131,6 +176,11 @@ class FileKind:
     def list(self, root: PathLike) -> list[Path]:
         """The matching files, sorted; DataError if the folder is missing or holds none."""
         folder = Path(root) / self.folder
+        if Path(root).is_file():
+            raise DataError(
+                f"{self.what}: the dataset root {root} is a file, expected a folder; pass the folder that "
+                f"contains {self.folder.split('/')[0]}/ (where the archives were extracted)."
+            )
         if not folder.is_dir():
             raise DataError(
                 f"{self.what}: folder {folder} does not exist; {self.origin()}. Extract the archive "

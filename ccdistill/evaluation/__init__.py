@@ -30,6 +30,7 @@ _LAZY = {
     "darkzurich_test_names": "export",
     "export_acdc": "export",
     "validate_acdc_submission": "export",
+    "acdc_test_names": "export",
     "read_confidence": "export",
     "zip_submission": "export",
 }

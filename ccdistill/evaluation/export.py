@@ -34,8 +34,10 @@ because frame names are unique across conditions.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -57,6 +59,7 @@ __all__ = [
     "darkzurich_test_names",
     "export_acdc",
     "validate_acdc_submission",
+    "acdc_test_names",
     "zip_submission",
 ]
 
@@ -96,27 +99,67 @@ def _file_name(name: str) -> str:
     return base
 
 
-def _prepare_out_dir(out_dir: str | Path, folders: Sequence[str], force: bool) -> Path:
-    """Create ``out_dir/<folder>`` for every folder; refuse a non-empty ``out_dir`` unless force.
-
-    With ``force=True`` only the submission folders are deleted first (so no stale prediction
-    survives); other files in ``out_dir`` are left alone.
-    """
+def _check_out_dir(out_dir: str | Path, folders: Sequence[str], force: bool) -> Path:
+    """Refuse an ``out_dir`` that is a file, or is not empty without ``force``; touches nothing."""
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"out_dir {out} exists and is not a folder; choose a folder path")
-    if out.is_dir() and any(out.iterdir()):
-        if not force:
-            raise InputError(
-                f"out_dir {out} is not empty; choose an empty or new folder, or pass force=True "
-                f"to replace its {', '.join(folders)} folder(s)"
-            )
-        for folder in folders:
-            if (out / folder).exists():
-                shutil.rmtree(out / folder)
-    for folder in folders:
-        (out / folder).mkdir(parents=True, exist_ok=True)
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise InputError(
+            f"out_dir {out} is not empty; choose an empty or new folder, or pass force=True "
+            f"to replace its {', '.join(folders)} folder(s)"
+        )
     return out
+
+
+class _StagedSubmission:
+    """Submission folders written into a temporary folder beside ``out_dir`` and swapped in only
+    when every prediction was written: an error midway (a corrupt image, a full disk, Ctrl-C)
+    leaves the previous submission as it was and no half one.
+
+    With ``force`` only the submission folders of ``out_dir`` are replaced; other files in it
+    are left alone. Use as ``with _StagedSubmission(out, folders) as staging:``, writing into
+    ``staging / folder``."""
+
+    def __init__(self, out: Path, folders: Sequence[str]) -> None:
+        self.out, self.folders = out, tuple(folders)
+        self.staging: Path | None = None
+
+    def __enter__(self) -> Path:
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        # Beside the destination, so the final renames stay on one file system.
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.", suffix=".partial", dir=self.out.parent))
+        for folder in self.folders:
+            (self.staging / folder).mkdir()
+        return self.staging
+
+    def __exit__(self, kind, error, traceback) -> None:
+        try:
+            if kind is None:
+                self._swap_in()
+        finally:
+            shutil.rmtree(self.staging, ignore_errors=True)
+
+    def _swap_in(self) -> None:
+        assert self.staging is not None
+        self.out.mkdir(parents=True, exist_ok=True)
+        old = self.staging / ".replaced"
+        old.mkdir()
+        moved: list[str] = []
+        try:
+            for folder in self.folders:
+                if (self.out / folder).exists():
+                    os.replace(self.out / folder, old / folder)
+                    moved.append(folder)
+            for folder in self.folders:
+                os.replace(self.staging / folder, self.out / folder)
+        except OSError:
+            # Put the previous submission back before reporting the error.
+            for folder in moved:
+                if (self.out / folder).exists():
+                    shutil.rmtree(self.out / folder)
+                os.replace(old / folder, self.out / folder)
+            raise
 
 
 def _as_float_array(probs: Any, name: str, output_size: tuple[int, int] | None) -> torch.Tensor:
@@ -204,7 +247,8 @@ def export_darkzurich(
             missing); ``probs`` are K×H×W softmax probabilities (tensor on any device, or
             numpy), K = 19, e.g. ``predict(model, x, output_size=(1080, 1920))[0]``.
         out_dir: folder that receives ``labelTrainIds/``, ``labelTrainIds_invalid/`` and
-            ``confidence/``. Must be empty or new unless ``force``.
+            ``confidence/``. Must be empty or new unless ``force``. The folders are written
+            beside it first and swapped in only when every prediction was written.
         invalid_policy: how ``labelTrainIds_invalid`` marks invalid (255) pixels:
             ``"confidence"`` (default) — pixels whose max probability is below
             ``invalid_threshold``; ``"none"`` — no invalid pixel (a copy of ``labelTrainIds``;
@@ -213,7 +257,8 @@ def export_darkzurich(
             rates its own label as more likely wrong than right).
         output_size: resize probabilities (bilinear) to this (height, width) first; leave
             ``None`` when they are already at the image resolution (1080×1920).
-        force: replace existing submission folders in ``out_dir``.
+        force: replace existing submission folders in ``out_dir`` (only once the new ones are
+            complete; an error midway leaves the old ones untouched).
 
     Returns:
         ``out_dir`` as a Path. Check it with :func:`validate_darkzurich_submission` and pack it
@@ -223,24 +268,25 @@ def export_darkzurich(
         raise InputError(f"invalid_policy must be one of {INVALID_POLICIES}, got {invalid_policy!r}")
     if not 0.0 <= invalid_threshold <= 1.0:
         raise InputError(f"invalid_threshold must lie in [0, 1], got {invalid_threshold}")
-    out = _prepare_out_dir(out_dir, DARKZURICH_FOLDERS, force)
+    out = _check_out_dir(out_dir, DARKZURICH_FOLDERS, force)
     seen: set[str] = set()
-    for name, probs in predictions:
-        file_name = _file_name(name)
-        _unique(seen, file_name)
-        p = _as_float_array(probs, file_name, output_size)
-        confidence, train_ids = p.max(dim=0)
-        labels = train_ids.to(torch.uint8).numpy()
-        conf = confidence.clamp(0.0, 1.0).numpy()
-        invalid = labels.copy()
-        if invalid_policy == "confidence":
-            invalid[conf < invalid_threshold] = IGNORE_INDEX
-        conf16 = np.round(conf.astype(np.float64) * _CONFIDENCE_SCALE).astype(np.uint16)
-        _save_png(labels, out / "labelTrainIds" / file_name)
-        _save_png(invalid, out / "labelTrainIds_invalid" / file_name)
-        _save_png(conf16, out / "confidence" / file_name)
-    if not seen:
-        raise InputError("predictions is empty; nothing was exported")
+    with _StagedSubmission(out, DARKZURICH_FOLDERS) as staging:
+        for name, probs in predictions:
+            file_name = _file_name(name)
+            _unique(seen, file_name)
+            p = _as_float_array(probs, file_name, output_size)
+            confidence, train_ids = p.max(dim=0)
+            labels = train_ids.to(torch.uint8).numpy()
+            conf = confidence.clamp(0.0, 1.0).numpy()
+            invalid = labels.copy()
+            if invalid_policy == "confidence":
+                invalid[conf < invalid_threshold] = IGNORE_INDEX
+            conf16 = np.round(conf.astype(np.float64) * _CONFIDENCE_SCALE).astype(np.uint16)
+            _save_png(labels, staging / "labelTrainIds" / file_name)
+            _save_png(invalid, staging / "labelTrainIds_invalid" / file_name)
+            _save_png(conf16, staging / "confidence" / file_name)
+        if not seen:
+            raise InputError("predictions is empty; nothing was exported")
     return out
 
 
@@ -379,22 +425,37 @@ def export_acdc(
             path (``GOPR0351_frame_000159_rgb_anon.png``); ``prediction`` is K×H×W scores
             (probabilities or logits; the argmax is written) or an H×W integer trainId map.
         out_dir: folder that receives ``labelTrainIds/``; must be empty or new unless ``force``.
-        force: replace an existing ``labelTrainIds/`` in ``out_dir``.
+        force: replace an existing ``labelTrainIds/`` in ``out_dir`` (swapped in only once the
+            new one is complete, as for Dark Zurich).
         output_size: resize to this (height, width) first (bilinear for scores, nearest for
             label maps); the server needs the full 1080×1920 resolution.
 
     Returns:
         ``out_dir`` as a Path.
     """
-    out = _prepare_out_dir(out_dir, ACDC_FOLDERS, force)
+    out = _check_out_dir(out_dir, ACDC_FOLDERS, force)
     seen: set[str] = set()
-    for name, prediction in predictions:
-        file_name = _file_name(name)
-        _unique(seen, file_name)
-        _save_png(_label_map(prediction, file_name, output_size), out / "labelTrainIds" / file_name)
-    if not seen:
-        raise InputError("predictions is empty; nothing was exported")
+    with _StagedSubmission(out, ACDC_FOLDERS) as staging:
+        for name, prediction in predictions:
+            file_name = _file_name(name)
+            _unique(seen, file_name)
+            _save_png(_label_map(prediction, file_name, output_size), staging / "labelTrainIds" / file_name)
+        if not seen:
+            raise InputError("predictions is empty; nothing was exported")
     return out
+
+
+def acdc_test_names(root: str | Path) -> list[str]:
+    """File names of the ACDC night test images, sorted: the names an ACDC submission written by
+    :func:`export_acdc` must contain.
+
+    Args:
+        root: ACDC root holding ``rgb_anon/night/test/<SEQ>/<stem>_rgb_anon.png`` (500 images in
+            the real set).
+    """
+    from ccdistill.data.acdc import image_kind  # the loader's own description of the layout
+
+    return sorted(path.name for path in image_kind("test").list(root))
 
 
 def validate_acdc_submission(

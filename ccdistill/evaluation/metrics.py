@@ -206,6 +206,28 @@ def _nanmean(values: np.ndarray) -> float:
     return float(finite.mean()) if finite.size else float("nan")
 
 
+NULL_MEANS = "null: no pixels of this class in the ground truth nor the prediction (IoU or accuracy undefined)"
+
+
+def result_to_json(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A :meth:`ConfusionMatrix.compute` result as strict JSON values: arrays become lists and
+    every NaN (a class with no pixels) becomes ``None`` (``null``), since NaN is not valid JSON;
+    the ``"null"`` key says what null means."""
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, np.ndarray):
+            return [plain(v) for v in value.tolist()]
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if isinstance(value, (float, np.floating)):
+            return None if np.isnan(value) or np.isinf(value) else float(value)
+        if isinstance(value, np.integer):
+            return int(value)
+        return value
+
+    return {key: plain(value) for key, value in result.items()} | {"null": NULL_MEANS}
+
+
 def default_class_names(num_classes: int, class_names: Sequence[str] | None = None) -> list[str]:
     """``class_names`` as a list, or the Cityscapes names for K = 19, else ``class 0..K-1``."""
     if class_names is not None:

@@ -8,6 +8,8 @@ and augmentation. Night images are the day scene divided by NIGHT_DIMMING.
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -189,7 +191,21 @@ def make_toycity_like(root: Path, size: tuple[int, int] = SIZE) -> Path:
     make_cityscapes(root / "source", {"train": 4, "val": 2}, cities=("toysource",),
                     label_kinds=("labelIds", "trainIds"), size=size, night_folder="leftImg8bit_night")
     make_darkzurich(root / "target", pairs=4, val=2, test=2, size=size, train_labels=True, test_labels=True)
+    write_toycity_manifest(root)
     return root
+
+
+def write_toycity_manifest(root: Path) -> Path:
+    """The manifest.json a ToyCity loader checks (files and their sizes), for a hand-built tree."""
+    from ccdistill.data.toycity.generate import GENERATOR, MANIFEST, VERSION
+
+    files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != MANIFEST)
+    relpaths = [p.relative_to(root).as_posix() for p in files]
+    manifest = {"generator": GENERATOR, "version": VERSION,
+                "files": {rel: hashlib.sha256(p.read_bytes()).hexdigest() for rel, p in zip(relpaths, files)},
+                "sizes": {rel: p.stat().st_size for rel, p in zip(relpaths, files)}}
+    (root / MANIFEST).write_text(json.dumps(manifest))
+    return root / MANIFEST
 
 
 def truncate(path: Path, keep_bytes: int = 60) -> Path:

@@ -9,7 +9,7 @@ import pytest
 from fixtures import make_acdc, make_cityscapes, make_darkzurich, make_nightdriving, truncate
 
 from ccdistill.data.check import DATASETS, check_layout
-from ccdistill.data.check_cli import register_check, run_check
+from ccdistill.cli.data_check import register as register_check, run as run_check
 from ccdistill.errors import InputError
 
 BUILDERS = {

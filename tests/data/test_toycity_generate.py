@@ -14,7 +14,7 @@ from PIL import Image
 
 from ccdistill.data.labels import KNOWN_TRAIN_IDS, label_ids_to_train_ids
 from ccdistill.cli import parse_size
-from ccdistill.data.toy_cli import register_toy
+from ccdistill.cli.data_toy import register as register_toy
 from ccdistill.data.toycity import generate_toycity
 from ccdistill.data.toycity.generate import PARTIAL
 from ccdistill.errors import DataError, InputError

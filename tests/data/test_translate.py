@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ccdistill.data.toy_cli import register_translate
+from ccdistill.cli.data_translate import register as register_translate
 from ccdistill.data.toycity import render, sample_scene
 from ccdistill.data.translate import (
     FolderTranslation, build_translator, fda_translate, lab_statistics, lab_to_rgb, lab_translate,

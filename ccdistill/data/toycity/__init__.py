@@ -12,7 +12,7 @@ Zurich (target) layouts; see docs/DATA.md. `ToyCityTargetDay(root, split)` serve
 day references with their day labels (re-sampled from the seed; the layout has none on disk).
 """
 
-from ccdistill.data.toycity.generate import generate_toycity
+from ccdistill.data.toycity.generate import generate_toycity, verify_toycity
 from ccdistill.data.toycity.raster import View
 from ccdistill.data.toycity.render import render
 from ccdistill.data.toycity.scene import Scene, paired_scene, render_example, sample_scene
@@ -21,5 +21,5 @@ from ccdistill.data.toycity.target_day import ToyCityTargetDay
 
 __all__ = [
     "SOURCE_CITY", "TARGET_CITY", "CameraStyle", "CityStyle", "Scene", "ToyCityTargetDay", "View", "generate_toycity",
-    "get_city", "paired_scene", "render", "render_example", "sample_scene",
+    "get_city", "paired_scene", "render", "render_example", "sample_scene", "verify_toycity",
 ]

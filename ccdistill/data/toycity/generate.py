@@ -65,6 +65,7 @@ class _Writer:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.files: dict[str, str] = {}
+        self.sizes: dict[str, int] = {}  # bytes per file: what loaders check (a stat, not a hash)
 
     def png(self, relpath: str, array: np.ndarray) -> None:
         buffer = io.BytesIO()
@@ -78,6 +79,7 @@ class _Writer:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         self.files[relpath] = hashlib.sha256(data).hexdigest()
+        self.sizes[relpath] = len(data)
 
 
 def _entropy(seed: int, item: _Item, *extra: int) -> tuple[int, ...]:
@@ -149,6 +151,52 @@ def read_manifest(root: str | os.PathLike) -> dict | None:
     return manifest if isinstance(manifest, dict) and manifest.get("generator") == GENERATOR else None
 
 
+def regenerate_hint(root: str | os.PathLike) -> str:
+    """What to run to rebuild a damaged ToyCity root (every ToyCity message ends with it)."""
+    return f"regenerate it with `ccdistill data toy --root {root} --force` (add the --size/--seed/--n-* you used)"
+
+
+def verify_toycity(root: str | os.PathLike, max_named: int = 3) -> dict:
+    """Check that `root` holds a complete ToyCity as its manifest lists it; returns the manifest.
+
+    Cheap enough for every training start: one stat per file, sizes compared with the
+    manifest's, no hashing. Catches a regeneration interrupted mid-swap (no manifest, or a
+    leftover .toycity-partial), deleted files and files replaced by others of another size.
+    DataError naming the root, the first damaged files and the command that regenerates it.
+    """
+    root = Path(root)
+    if root.is_file():
+        raise DataError(f"ToyCity root {root} is a file, expected a folder; pass the folder `ccdistill data toy` wrote.")
+    if not root.is_dir():
+        raise DataError(f"ToyCity root {root} does not exist; generate it with `ccdistill data toy --root {root}`.")
+    manifest = read_manifest(root)
+    if manifest is None:
+        cause = (f"an interrupted generation left {root / PARTIAL}" if (root / PARTIAL).exists()
+                 else f"{root / MANIFEST} from the toycity generator is missing or unreadable")
+        raise DataError(
+            f"ToyCity root {root} is not a complete ToyCity: {cause} (a regeneration interrupted mid-swap, or "
+            f"not a ToyCity folder); {regenerate_hint(root)}."
+        )
+    expected = manifest.get("sizes") or dict.fromkeys(manifest.get("files", {}), None)  # old manifests: presence only
+    missing, resized = [], []
+    for relpath, size in expected.items():
+        try:
+            found = (root / relpath).stat().st_size
+        except FileNotFoundError:
+            missing.append(relpath)
+            continue
+        if size is not None and found != size:
+            resized.append(f"{relpath} ({found} bytes, manifest {size})")
+    if missing or resized:
+        parts = []
+        if missing:
+            parts.append(f"{len(missing)} file(s) missing, e.g. {', '.join(missing[:max_named])}")
+        if resized:
+            parts.append(f"{len(resized)} file(s) replaced or truncated, e.g. {', '.join(resized[:max_named])}")
+        raise DataError(f"ToyCity root {root} does not match its {MANIFEST}: {'; '.join(parts)}; {regenerate_hint(root)}.")
+    return manifest
+
+
 def _check_arguments(size, seed, counts: dict[str, int]) -> tuple[int, int]:
     if len(size) != 2 or any(int(s) != s or s < MIN_SIZE for s in size):
         raise InputError(f"size must be (H, W) integers of at least {MIN_SIZE}, got {size}; e.g. (256, 512).")
@@ -179,6 +227,11 @@ def _prepare_root(root: Path, wanted: dict, force: bool) -> dict | None:
             )
         return None
     entries = [entry.name for entry in root.iterdir() if entry.name != PARTIAL] if root.is_dir() else []
+    if entries and not force and set(entries) <= set(OWNED):
+        raise DataError(
+            f"{root} holds ToyCity folders ({', '.join(sorted(entries))}) but no {MANIFEST}: a generation was "
+            f"interrupted while swapping the new files in; {regenerate_hint(root)}."
+        )
     if entries and not force:
         raise DataError(
             f"{root} is not empty and is not a ToyCity folder (no {MANIFEST} from the toycity generator; "
@@ -224,7 +277,7 @@ def generate_toycity(
 
     Returns:
         The manifest: {"generator", "version", "seed", "size": [H, W], "counts", "files":
-        {relative path: sha256}}. If root already holds a ToyCity with the same settings it is
+        {relative path: sha256}, "sizes": {relative path: bytes}}. If root already holds a ToyCity with the same settings it is
         returned without regenerating.
     """
     counts = {"n_train": n_train, "n_val": n_val, "n_test": n_test}
@@ -271,7 +324,7 @@ def generate_toycity(
                 pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C: drop queued scenes
         night_seq = TARGET_SEQUENCES["train_night"]
         writer.bytes(f"target/corresp/train/night/{night_seq}.csv", ("\n".join(corresp) + "\n").encode())
-        manifest = dict(wanted, files=dict(sorted(writer.files.items())))
+        manifest = dict(wanted, files=dict(sorted(writer.files.items())), sizes=dict(sorted(writer.sizes.items())))
         (partial / MANIFEST).write_text(json.dumps(manifest, indent=1) + "\n")
         # Swap in: drop the manifest first, so an interruption mid-swap never looks complete.
         _remove(root / MANIFEST)

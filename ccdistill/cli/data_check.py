@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import argparse
 
-from ccdistill.data.check import DATASETS, check_layout
+# Literal copy of ccdistill.data.check.DATASETS, so that `--help` imports no torch;
+# tests/reliability/test_cli_faults.py checks that the two agree.
+DATASETS: tuple[str, ...] = ("cityscapes", "darkzurich", "acdc", "nightdriving")
 
 
-def run_check(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Print `check_layout(args.dataset, args.root)`; 0 when usable, 1 otherwise."""
-    report = check_layout(args.dataset, args.root, deep=getattr(args, "deep", False))
+    from ccdistill.data.check import check_layout
+
+    report = check_layout(args.dataset, args.root, deep=getattr(args, "deep", False),
+                          corresp=getattr(args, "corresp", None))
     print(report.format())
     return 0 if report.usable else 1
 
 
-def register_check(data_subparsers: argparse._SubParsersAction) -> None:
+def register(data_subparsers: argparse._SubParsersAction) -> None:
     """Add `check` to the `ccdistill data` subcommands."""
     parser = data_subparsers.add_parser(
         "check",
@@ -28,4 +33,8 @@ def register_check(data_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--deep", action="store_true", help="decode every file, not only the first sample of each split"
     )
-    parser.set_defaults(func=run_check)
+    parser.add_argument(
+        "--corresp", default=None,
+        help="darkzurich only: one pair-list CSV to check instead of corresp/train/night/*.csv (as data.corresp)",
+    )
+    parser.set_defaults(func=run)

@@ -1,0 +1,7 @@
+"""`python -m ccdistill`: the `ccdistill` console script."""
+
+import sys
+
+from ccdistill.cli import main
+
+sys.exit(main())

@@ -1,0 +1,82 @@
+"""`ccdistill eval`: per-class IoU of a deployed checkpoint on the evaluation split only."""
+
+from __future__ import annotations
+
+import argparse
+
+from ccdistill.cli import device_name, optional_size, positive_int
+
+NA_NOTE = "n/a: no pixels of this class in the ground truth nor the prediction (IoU undefined)"
+
+
+def _evaluation_config(args: argparse.Namespace):
+    from ccdistill.config import load_config
+
+    overrides = list(args.overrides)
+    if args.split:
+        overrides.append(f"data.eval_split={args.split}")
+    return load_config(args.config, overrides)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    from pathlib import Path
+
+    import numpy as np
+
+    from ccdistill.cli.deployed import load_model
+    from ccdistill.data import Normalization
+    from ccdistill.data.build import build_evaluation
+    from ccdistill.errors import CheckpointError, DataError
+    from ccdistill.evaluation import evaluate, format_table, plot_confusion_matrix
+    from ccdistill.evaluation.metrics import result_to_json
+    from ccdistill.labels import NUM_CLASSES
+
+    config = _evaluation_config(args)
+    size = optional_size(args.size, "--size") or config.data.eval_size
+    sliding_window = optional_size(args.sliding_window, "--sliding-window")
+    segmenter, meta, device = load_model(args.checkpoint, args.device)
+    # The evaluation split only (eval needs no training data), normalised as the model was trained.
+    dataset = build_evaluation(config.data, Normalization.from_meta(meta))
+    if meta.get("num_classes") != NUM_CLASSES:
+        raise CheckpointError(
+            f"checkpoint {args.checkpoint} predicts {meta.get('num_classes')} classes, but {config.data.dataset} "
+            f"labels hold the {NUM_CLASSES} Cityscapes trainIds; evaluate a model trained with "
+            f"model.num_classes={NUM_CLASSES}"
+        )
+    result, _ = evaluate(segmenter, dataset, size=size, sliding_window=sliding_window, device=device,
+                         progress=True, max_images=args.max_images)
+    where = f"{config.data.dataset} {config.data.eval_split}"
+    if result["num_pixels"] == 0:
+        raise DataError(
+            f"no labelled pixel in {where}: every label pixel is 255 (ignored), so there is nothing to score. "
+            "Check the labels: *_labelTrainIds.png files of trainIds 0..18 are expected, not color or "
+            "instance PNGs."
+        )
+    print(f"{args.checkpoint} ({meta['arch']}, variant {meta.get('variant')}) on {where}, "
+          f"input {'native' if size is None else f'{size[0]}x{size[1]}'}:")
+    print(format_table(result, meta.get("class_names") or None))
+    if np.isnan(result["per_class_iou"]).any():
+        print(NA_NOTE)
+    if args.output:
+        out = Path(args.output)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "metrics.json").write_text(json.dumps(result_to_json(result), indent=2, allow_nan=False))
+        figure = plot_confusion_matrix(result["confusion"])
+        figure.savefig(out / "confusion.png", dpi=120, bbox_inches="tight")
+        print(f"wrote {out / 'metrics.json'} and {out / 'confusion.png'}")
+    return 0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("eval", help="per-class IoU of a deployed checkpoint on an evaluation split")
+    parser.add_argument("--checkpoint", required=True, help="deploy.pt written by ccdistill train")
+    parser.add_argument("--config", required=True, help="the data config, e.g. configs/toycity.yaml")
+    parser.add_argument("--split", choices=["val", "test"], help="overrides data.eval_split")
+    parser.add_argument("--size", help="HxW the network sees (default data.eval_size)")
+    parser.add_argument("--sliding-window", help="HxW window for sliding-window inference")
+    parser.add_argument("--max-images", type=positive_int)
+    parser.add_argument("--device", type=device_name, default="auto")
+    parser.add_argument("--output", help="folder for metrics.json and confusion.png")
+    parser.add_argument("overrides", nargs="*", metavar="key=value")
+    parser.set_defaults(func=run, output_option="output")
