@@ -48,7 +48,7 @@ DAY_STREAMS: tuple[str, ...] = ("S_d", "T_d")
 STREAM_COLOURS: dict[str, str] = {"S_d": "#6baed6", "S_n": "#08519c", "T_d": "#fdae6b", "T_n": "#d94801"}
 DIVERGING_CMAP = "coolwarm"  # cosines and Gram differences: signed, centred on 0
 SEQUENTIAL_CMAP = "viridis"
-PNG_COMPRESS_LEVEL = 1  # a slider update must be fast; the PNG is shown, not archived
+PNG_COMPRESS_LEVEL = 0  # stored, not deflated: encoding is half of a small update otherwise; the PNG is shown, not archived
 DEFAULT_DPI = 72
 
 
@@ -85,13 +85,18 @@ def overlay(image: np.ndarray, values: np.ndarray, cmap: str = DIVERGING_CMAP,
 def figure_to_png(figure: Figure, dpi: float | None = None) -> bytes:
     """PNG bytes of a matplotlib Figure (Agg), the value of an `ipywidgets.Image`.
 
-    Agg's RGBA buffer encoded by PIL at a low compression level is several times faster than
+    Agg's RGBA buffer encoded by PIL without deflating is several times faster than
     `savefig(format="png")`, which matters at one encode per slider move.
     """
     canvas = figure.canvas if isinstance(figure.canvas, FigureCanvasAgg) else FigureCanvasAgg(figure)
     if dpi is not None and dpi != figure.dpi:
         figure.set_dpi(dpi)
     canvas.draw()
+    return canvas_to_png(canvas)
+
+
+def canvas_to_png(canvas: FigureCanvasAgg) -> bytes:
+    """PNG bytes of what an Agg canvas last rendered (its RGBA buffer, alpha dropped)."""
     rgba = np.asarray(canvas.buffer_rgba())
     buffer = io.BytesIO()
     Image.fromarray(rgba[..., :3]).save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
@@ -223,10 +228,7 @@ class FastFigure:
         canvas.restore_region(self._background)
         for artist in self.dynamic:
             self.figure.draw_artist(artist)
-        rgba = np.asarray(canvas.buffer_rgba())
-        buffer = io.BytesIO()
-        Image.fromarray(rgba[..., :3]).save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
-        return buffer.getvalue()
+        return canvas_to_png(canvas)
 
 
 class Explorer:
