@@ -21,6 +21,7 @@ from ccdistill.errors import InputError
 from ccdistill.losses import cosine_map, feature_cell, upsample_map
 from ccdistill.viz._common import (
     DIVERGING_CMAP,
+    STREAM_NAMES,
     Explorer,
     FastFigure,
     as_image_stack,
@@ -114,7 +115,8 @@ class CosineMapView(FastFigure):
 
 
 def _check_streams(images: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    stacks = {name: as_image_stack(name, image) for name, image in images.items()}
+    # Only the stream images: a `toy_streams` dict also holds labels.
+    stacks = {name: as_image_stack(name, image) for name, image in images.items() if name in STREAM_NAMES}
     if not any(all(s in stacks for s in pair) for pair in PAIRS.values()):
         raise InputError(
             f"images has streams {sorted(stacks)}, but the cosine-map explorer needs a day/night "
@@ -153,8 +155,8 @@ class CosineMapExplorer(Explorer):
     Args:
         model: a CCDistillModel (day streams through M_d, night streams through M_n; the
             embeddings come from one `embed_streams` call) or a single segmenter (features only).
-        images: {stream: H×W×3 uint8} with S_d and S_n and/or T_d and T_n, at the network's
-            input size (e.g. `toy_streams(n=1)`).
+        images: {stream: H×W×3 (or 1×H×W×3) uint8} with S_d and S_n and/or T_d and T_n, at
+            the network's input size (e.g. `toy_streams(n=1)`; other keys are ignored).
         query_xy: initial (x, y); default the image centre.
         pair: "source" (S_d → S_n) or "target" (T_d → T_n).
         space: "embeddings" (e, the projection head's output) or "features" (F).

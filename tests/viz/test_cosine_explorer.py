@@ -82,3 +82,10 @@ def test_plot_cosine_maps_returns_and_saves_a_figure(model, streams, tmp_path):
 def test_images_without_a_day_night_pair_are_refused(model, streams):
     with pytest.raises(InputError, match="day/night pair"):
         CosineMapExplorer(model, {"S_d": streams["S_d"][0], "T_n": streams["T_n"][0]})
+
+
+def test_a_toy_streams_dict_is_taken_as_it_is(model):
+    from ccdistill.viz import toy_streams
+
+    explorer = CosineMapExplorer(model, toy_streams(n=1, size=SIZE), query_xy=(3, 4))
+    assert explorer.last["at_query_day"] == pytest.approx(1.0, abs=1e-5)
