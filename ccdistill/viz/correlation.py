@@ -84,7 +84,7 @@ class CorrelationView(FastFigure):
     def __init__(self, dpi: float = 72) -> None:
         super().__init__((7.8, 5.0), dpi)
         self.axes = self.figure.subplots(2, 3)
-        self.figure.subplots_adjust(left=0.09, right=0.9, bottom=0.03, top=0.9, wspace=0.08, hspace=0.2)
+        self.figure.subplots_adjust(left=0.06, right=0.86, bottom=0.04, top=0.9, wspace=0.08, hspace=0.2)
         self.images = np.empty((2, 3), dtype=object)
         for (row, col), ax in np.ndenumerate(self.axes):
             ax.set_xticks([])
@@ -96,7 +96,7 @@ class CorrelationView(FastFigure):
         for row, term in enumerate(TERMS):
             self.axes[row, 0].set_ylabel(term, fontsize=10)
         self.figure.colorbar(ScalarMappable(Normalize(-1, 1), DIVERGING_CMAP),
-                             cax=self.figure.add_axes((0.92, 0.1, 0.015, 0.75)), label="cosine")
+                             cax=self.figure.add_axes((0.88, 0.1, 0.015, 0.75)), label="cosine")
         self.labels = [[ax.text(0.5, -0.02, " ", transform=ax.transAxes, ha="center", va="top", fontsize=8)
                         for ax in row] for row in self.axes]
         self.suptitle = self.figure.suptitle(" ", fontsize=10)
