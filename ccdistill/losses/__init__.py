@@ -1,7 +1,7 @@
 """The CCDistill losses (SPEC 4.3–4.6); docs/METHOD.md maps each symbol to its function.
 
-* content.py — Cor(a, b), L_CDC, L_JS and the pixel-level cosine tools
-* style.py — Gram matrices G, Cor_G, L_CDS
+* content.py — Cor(a, b), L_CDC, L_JS and the pixel-level cosine tools (cosine maps)
+* style.py — Gram matrices G, their differences Δ, Cor_G, L_CDS
 * pseudo.py — pseudo labels for T_n from P_Td, and the misalignment-tolerant loss
 * segmentation.py — L_seg (cross-entropy)
 * total.py — the weighted sum with the warm-up, `ccdistill_loss`
@@ -10,15 +10,18 @@
 from ccdistill.losses.content import (
     cdc_loss,
     content_correlation,
+    cosine_map,
+    feature_cell,
     js_divergence,
     js_loss,
     pixel_correlation,
     pixel_cosine_map,
     pool_embeddings,
+    upsample_map,
 )
 from ccdistill.losses.pseudo import allowed_classes, pseudo_labels, tolerant_pseudo_loss
 from ccdistill.losses.segmentation import segmentation_loss
-from ccdistill.losses.style import cds_loss, gram_matrix, style_correlation
+from ccdistill.losses.style import cds_loss, gram_difference, gram_matrix, style_correlation
 from ccdistill.streams import STREAMS
 from ccdistill.losses.total import (
     DISTILLATION_TERMS,
@@ -40,7 +43,10 @@ __all__ = [
     "cdc_loss",
     "cds_loss",
     "content_correlation",
+    "cosine_map",
     "distillation_ramp",
+    "feature_cell",
+    "gram_difference",
     "gram_matrix",
     "js_divergence",
     "js_loss",
@@ -51,4 +57,5 @@ __all__ = [
     "segmentation_loss",
     "style_correlation",
     "tolerant_pseudo_loss",
+    "upsample_map",
 ]

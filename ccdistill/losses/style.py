@@ -165,3 +165,21 @@ def cds_loss(
         scale = (teacher.square().sum(dim=(1, 2)) + student.square().sum(dim=(1, 2))) / 2
         scale = scale.clamp_min(torch.finfo(scale.dtype).tiny)
     return ((teacher - student).square().sum(dim=(1, 2)) / scale).mean()
+
+
+def gram_difference(g_a: Tensor, g_b: Tensor) -> Tensor:
+    """Δ = G_a − G_b, image i with image i: how the style moves between two streams.
+
+    Δ_S = gram_difference(G_Sd, G_Sn) is the illumination change of style on the source,
+    Δ_T = gram_difference(G_Td, G_Tn) on the target (what mode="difference" of CDS compares);
+    between cities, e.g. gram_difference(G_Sd, G_Td). ‖Δ‖_F, e.g.
+    `torch.linalg.matrix_norm(delta)`, says how far apart the two styles are.
+
+    Args:
+        g_a: N×C×C Gram matrices (`gram_matrix`).
+        g_b: N×C×C Gram matrices, same shape.
+
+    Returns:
+        N×C×C symmetric differences, the dtype of the inputs.
+    """
+    return style_correlation(g_a, g_b, mode="difference")

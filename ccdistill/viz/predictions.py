@@ -1,0 +1,196 @@
+"""Prediction browser: an image slider over a split, the ground truth and two (or more) models
+side by side — e.g. source-only vs CCDistill — by night or on the paired day image, with the
+per-image IoU (SPEC 6).
+
+    split = load_toycity_split("data/toycity", "val", size=(128, 256))
+    browser = PredictionBrowser({"source-only": baseline, "CCDistill": model.deploy()}, split)
+    browser.update(index=3, domain="night")
+    browser.last["miou"]                    # {model name: mIoU of image 3}
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import torch
+
+from ccdistill.errors import InputError
+from ccdistill.evaluation import ConfusionMatrix, predict
+from ccdistill.data.transforms import resize_sample
+from ccdistill.labels import IGNORE_INDEX, NUM_CLASSES
+from ccdistill.viz._common import (
+    Explorer,
+    FastFigure,
+    as_image_stack,
+    images_to_batch,
+    model_normalization,
+    label_colours,
+    save_figure,
+    widgets,
+)
+
+DOMAINS = ("night", "day")
+
+
+@torch.inference_mode()
+def predict_labels(
+    model: torch.nn.Module, images: np.ndarray, output_size: tuple[int, int] | None = None
+) -> np.ndarray:
+    """N×H×W×3 uint8 → N×h×w uint8 trainIds (argmax of `evaluation.predict`), one image at a time."""
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    labels = []
+    for image in as_image_stack("images", images):
+        probabilities = predict(model, images_to_batch(image[None], device, model_normalization(model)), output_size=output_size)
+        labels.append(probabilities.argmax(dim=1)[0].to(torch.uint8).cpu().numpy())
+    return np.stack(labels)
+
+
+def image_scores(prediction: np.ndarray, label: np.ndarray, num_classes: int) -> dict[str, Any]:
+    """Per-image mIoU, pixel accuracy and per-class IoU (`ConfusionMatrix` of this image alone)."""
+    matrix = ConfusionMatrix(num_classes=num_classes, ignore_index=IGNORE_INDEX)
+    matrix.update(prediction[None], label[None])
+    result = matrix.compute()
+    return {"miou": result["miou"], "pixel_accuracy": result["pixel_accuracy"],
+            "per_class_iou": result["per_class_iou"]}
+
+
+class PredictionView(FastFigure):
+    """image | ground truth | one panel per model."""
+
+    def __init__(self, names: list[str], image_size: tuple[int, int], dpi: float = 72) -> None:
+        height, width = image_size
+        columns = 2 + len(names)
+        super().__init__((2.6 * columns, 2.6 * height / width + 0.35), dpi)
+        self.axes = self.figure.subplots(1, columns)
+        self.figure.subplots_adjust(left=0.005, right=0.995, bottom=0.01, top=0.85, wspace=0.03)
+        self.images = []
+        self.titles = []
+        for ax in self.axes:
+            ax.set_axis_off()
+            self.images.append(ax.imshow(np.zeros((height, width, 3), np.uint8), interpolation="nearest"))
+            self.titles.append(ax.set_title(" ", fontsize=9))
+        self.dynamic = [*self.images, *self.titles]
+
+    def draw(self, last: Mapping[str, Any]) -> None:
+        panels = [(last["image"], f"{last['domain']} image {last['index']}"),
+                  (label_colours(last["label"]) if last["label"] is not None else None, "ground truth")]
+        for name, prediction in last["predictions"].items():
+            miou = last["miou"].get(name)
+            caption = f"{name}" + (f": mIoU {100 * miou:.1f}" if miou is not None else "")
+            panels.append((label_colours(prediction), caption))
+        for image, title, (array, caption) in zip(self.images, self.titles, panels):
+            blank = np.full_like(last["image"], 255)
+            image.set_data(blank if array is None else array)
+            title.set_text(caption if array is not None else "no aligned label")
+
+
+class PredictionBrowser(Explorer):
+    """Browse a split's predictions of several models (issue 8, item 3).
+
+    Every prediction is computed once at construction (`evaluation.predict`, argmax), so the
+    slider only redraws.
+
+    Args:
+        models: {name: segmenter}, e.g. {"source-only": M_d, "CCDistill": model.deploy()}.
+        split: {"night": N×H×W×3 uint8, "label": N×H'×W' trainIds of the night images,
+            optional "day": N×H×W×3 paired day images}, e.g. `load_toycity_split(...)`.
+            Predictions are made at the image size and scored at the label size.
+        num_classes: K for the IoU (default: the first model's `num_classes`, else 19).
+    """
+
+    def __init__(
+        self,
+        models: Mapping[str, torch.nn.Module],
+        split: Mapping[str, np.ndarray],
+        num_classes: int | None = None,
+    ) -> None:
+        w = widgets()
+        if not models:
+            raise InputError("models is empty; pass {name: segmenter}, e.g. {'CCDistill': model.deploy()}")
+        if "night" not in split or "label" not in split:
+            raise InputError(
+                f"split has keys {sorted(split)}, but 'night' images and their 'label' are needed; "
+                "e.g. load_toycity_split('data/toycity', 'val')"
+            )
+        self.images = {"night": as_image_stack("night", split["night"])}
+        if "day" in split:
+            self.images["day"] = as_image_stack("day", split["day"])
+        self.labels = np.asarray(split["label"])
+        count = len(self.images["night"])
+        if len(self.labels) != count:
+            raise InputError(f"split holds {count} night images but {len(self.labels)} labels")
+        label_size = tuple(self.labels.shape[1:3])
+        num_classes = num_classes or int(getattr(next(iter(models.values())), "num_classes", NUM_CLASSES))
+        # The cache: predictions at the label size for every model, domain and image.
+        self.predictions = {
+            domain: {name: predict_labels(model, images, label_size) for name, model in models.items()}
+            for domain, images in self.images.items()
+        }
+        # Day references are GPS-paired, not pixel-aligned: only night images are scored.
+        self.scores = [
+            {name: image_scores(self.predictions["night"][name][i], self.labels[i], num_classes)
+             for name in models}
+            for i in range(count)
+        ]
+        self.display = {domain: self._at_label_size(images, label_size) for domain, images in self.images.items()}
+        self.controls = {
+            "index": w.IntSlider(value=0, min=0, max=count - 1, description="image", continuous_update=False),
+            "domain": w.ToggleButtons(options=list(self.images), value="night", description="domain"),
+        }
+        self.view = PredictionView(list(models), label_size)
+        self._build()
+
+    @staticmethod
+    def _at_label_size(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        return np.stack([resize_sample({"image": image}, size)["image"] for image in images])
+
+    def compute(self, index: int, domain: str) -> dict[str, Any]:
+        scored = domain == "night"
+        return {
+            "index": index,
+            "domain": domain,
+            "image": self.display[domain][index],
+            "label": self.labels[index] if scored else None,
+            "predictions": {name: p[index] for name, p in self.predictions[domain].items()},
+            "miou": {name: s["miou"] for name, s in self.scores[index].items()} if scored else {},
+            "pixel_accuracy": ({name: s["pixel_accuracy"] for name, s in self.scores[index].items()}
+                               if scored else {}),
+        }
+
+    def describe(self, last: Mapping[str, Any]) -> str:
+        if not last["miou"]:
+            return (f"<b>image {last['index']}</b>, {last['domain']}: the day image is the GPS-paired "
+                    "reference (not pixel-aligned with the night label), so it is not scored")
+        rows = ", ".join(f"{name}: <b>mIoU {100 * last['miou'][name]:.1f}</b> "
+                         f"(pixel acc. {100 * last['pixel_accuracy'][name]:.1f})" for name in last["miou"])
+        return f"<b>image {last['index']}</b>, night — {rows}"
+
+
+def plot_predictions(
+    models: Mapping[str, torch.nn.Module],
+    split: Mapping[str, np.ndarray],
+    index: int = 0,
+    domain: str = "night",
+    save: str | os.PathLike | None = None,
+) -> Any:
+    """One image of the prediction browser as a matplotlib Figure (saved to `save`)."""
+    one = {key: np.asarray(value)[index:index + 1] for key, value in split.items()}
+    labels = np.asarray(one["label"])
+    label_size = tuple(labels.shape[1:3])
+    images = as_image_stack(domain, one[domain])
+    predictions = {name: predict_labels(model, images, label_size)[0] for name, model in models.items()}
+    scored = domain == "night"
+    last = {
+        "index": index, "domain": domain,
+        "image": PredictionBrowser._at_label_size(images, label_size)[0],
+        "label": labels[0] if scored else None,
+        "predictions": predictions,
+        "miou": {n: image_scores(p, labels[0], int(getattr(models[n], "num_classes", NUM_CLASSES)))["miou"] for n, p in predictions.items()} if scored else {},
+    }
+    view = PredictionView(list(models), label_size, dpi=100)
+    view.draw(last)
+    return save_figure(view.figure, save)
