@@ -68,6 +68,7 @@ class ModelConfig:
 class OptimConfig:
     """SGD with poly decay, DANNet's settings (SPEC 4.7)."""
 
+    name: str = "sgd"  # sgd (SPEC 4.7) | adamw (momentum is then Adam's beta1)
     lr: float = 2.5e-4
     head_lr_mult: float = 10.0  # projection head learns 10x faster
     backbone_lr_mult: float = 1.0  # the segmenters' (pretrained) backbones relative to their decoders
@@ -349,6 +350,8 @@ def validate_config(config: Config) -> None:
     if train.resume not in RESUME_MODES:
         raise ConfigError(f"config key 'train.resume' must be {', '.join(RESUME_MODES)}, got '{train.resume}' "
                           "(auto resumes if the configuration is unchanged; see docs/TRAINING.md)")
+    if config.optim.name not in ("sgd", "adamw"):
+        raise ConfigError(f"config key 'optim.name' must be sgd or adamw, got '{config.optim.name}'")
     if config.optim.lr <= 0:
         raise ConfigError(f"config key 'optim.lr' must be positive, got {config.optim.lr}")
     _check_sizes(config)

@@ -22,15 +22,17 @@ from ccdistill.experiments.results import NIGHT_SPLITS, metrics_summary
 SHIFT_SPLITS: tuple[str, ...] = ("source_day_val", "target_day_val", "target_day_test")
 
 
-def night_dataset(config: Config, split: str):
-    """The target-night evaluation dataset of `split` ("val" or "test"), as `ccdistill eval` builds it."""
-    from ccdistill.data import build_datasets
+def night_dataset(config: Config, split: str, normalization: Any = None):
+    """The target-night evaluation dataset of `split` ("val" or "test"), as `ccdistill eval` builds
+    it, normalised with `normalization` (default: the config's architecture's)."""
+    from ccdistill.data.build import build_evaluation
+    from ccdistill.models import input_normalization
 
     data = dataclasses.replace(config.data, eval_split=split)
-    return build_datasets(data, seed=config.train.seed).evaluation
+    return build_evaluation(data, normalization or input_normalization(config.model.arch))
 
 
-def shift_datasets(config: Config) -> dict[str, Any]:
+def shift_datasets(config: Config, normalization: Any = None) -> dict[str, Any]:
     """{source_day_val, target_day_val, target_day_test: dataset} for ToyCity ({} otherwise:
     real target-day images have no labels)."""
     if config.data.dataset != "toycity":
@@ -39,7 +41,7 @@ def shift_datasets(config: Config) -> dict[str, Any]:
     from ccdistill.data.build import TOY_SOURCE
     from ccdistill.data.toycity import ToyCityTargetDay
 
-    transform = night_dataset(config, "val").transform
+    transform = night_dataset(config, "val", normalization).transform
     root = Path(config.data.root)
     datasets = (CityscapesDataset(root / TOY_SOURCE, "val", transform), ToyCityTargetDay(root, "val", transform),
                 ToyCityTargetDay(root, "test", transform))
@@ -54,10 +56,13 @@ def evaluate_deployed(config: Config, deploy_path: str | Path, device: torch.dev
     from ccdistill.checkpoint import load_deployed
     from ccdistill.evaluation import evaluate
 
-    segmenter, _ = load_deployed(deploy_path, map_location=device)
-    datasets = {split: night_dataset(config, split) for split in NIGHT_SPLITS}
+    from ccdistill.data import Normalization
+
+    segmenter, meta = load_deployed(deploy_path, map_location=device)
+    normalization = Normalization.from_meta(meta)  # as the model was trained
+    datasets = {split: night_dataset(config, split, normalization) for split in NIGHT_SPLITS}
     if domain_shift:
-        datasets.update(shift_datasets(config))
+        datasets.update(shift_datasets(config, normalization))
     metrics = {}
     for name, dataset in datasets.items():
         result, _ = evaluate(segmenter, dataset, size=config.data.eval_size, device=device, progress=False)
