@@ -9,9 +9,7 @@ Two kinds:
 
 from __future__ import annotations
 
-import os
 import random
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -20,6 +18,7 @@ import torch
 from torch import nn
 
 from ccdistill.errors import CheckpointError, InputError
+from ccdistill.files import write_atomic
 from ccdistill.normalization import Normalization
 
 TRAIN_FORMAT = "ccdistill-train-v1"
@@ -29,19 +28,7 @@ DEPLOY_FORMAT = "ccdistill-deploy-v1"
 def save_atomic(obj: Any, path: str | Path) -> Path:
     """torch.save to a temporary file in the same folder, then rename over `path`, so a crash
     mid-write never leaves a truncated checkpoint under the real name."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as file:
-            torch.save(obj, file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, lambda file: torch.save(obj, file))
 
 
 # save_atomic's temporary names: ".<final name>.<random>.tmp".

@@ -215,11 +215,12 @@ def _set(config: Config, key: str, value: Any) -> None:
     setattr(target, name, _coerce(key, value, hints[name]))
 
 
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested dict -> flat dotted keys: {'train': {'seed': 0}} -> {'train.seed': 0}."""
     flat = {}
     for key, value in tree.items():
         if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
+            flat.update(flatten(value, f"{prefix}{key}."))
         else:
             flat[f"{prefix}{key}"] = value
     return flat
@@ -261,7 +262,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid YAML: {error}") from None
     if not isinstance(tree, dict):
         raise ConfigError(f"config file {path} must hold a mapping of keys, got {type(tree).__name__}")
-    return _flatten(tree)
+    return flatten(tree)
 
 
 def parse_overrides(overrides: list[str] | tuple[str, ...]) -> dict[str, str]:

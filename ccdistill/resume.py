@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from ccdistill.config import RESUME_MODES, Config, config_to_dict
+from ccdistill.config import RESUME_MODES, Config, config_to_dict, flatten
 from ccdistill.errors import ConfigError
 
 __all__ = ["RESUME_MODES", "RESUME_SAFE_KEYS", "RESUME_NOTED_KEYS", "ResumeConfigError", "training_checkpoints", "config_changes",
@@ -61,24 +61,14 @@ def training_checkpoints(folder: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def _flat(tree: dict, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def config_changes(stored: dict, config: Config,
                    ignore: frozenset[str] = RESUME_SAFE_KEYS) -> dict[str, tuple[Any, Any]]:
     """{key: (stored value, new value)} for every key that differs, keys in `ignore` excluded.
 
     A key the stored config lacks (added to the package later) counts as its default."""
-    new = _flat(config_to_dict(config))
-    old = _flat(stored or {})
-    defaults = _flat(config_to_dict(Config()))
+    new = flatten(config_to_dict(config))
+    old = flatten(stored or {})
+    defaults = flatten(config_to_dict(Config()))
     changes = {}
     for key, value in new.items():
         if key in ignore:

@@ -30,7 +30,7 @@ from ccdistill.checkpoint import (
     TRAIN_FORMAT, check_compatible, deploy_payload, first_non_finite, optimizer_tensors, read_checkpoint,
     remove_orphaned_temporaries, rng_state, save_atomic, set_rng_state,
 )
-from ccdistill.config import DEPLOYED_STREAM, Config, config_to_dict, load_config, validate_training_config
+from ccdistill.config import DEPLOYED_STREAM, Config, config_to_dict, validate_training_config
 from ccdistill.resume import (
     RESUME_NOTED_KEYS, config_changes, describe_changes, move_run_aside, refuse_changes, training_checkpoints,
     write_history,
@@ -323,8 +323,8 @@ class Trainer:
         if noted:
             self._say(f"resuming with {describe_changes(noted)}: the learning-rate decay and the "
                       "distillation warm-up follow the new length from here on")
-        done = (f"; the run is complete, nothing left to train (set train.resume=fresh to train again, "
-                f"or raise train.max_iterations)" if self.iteration >= max_iterations else "")
+        done = ("; the run is complete, nothing left to train (set train.resume=fresh to train again, "
+                "or raise train.max_iterations)" if self.iteration >= max_iterations else "")
         self._say(f"resumed from {latest} at iteration {self.iteration} of {max_iterations}{done}")
 
     def _record_config(self) -> None:

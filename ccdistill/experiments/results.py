@@ -15,7 +15,6 @@ import json
 import math
 import os
 import platform
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 
 from ccdistill.config import Config, config_to_dict
+from ccdistill.files import write_atomic
 from ccdistill.errors import DataError
 
 RESULT_FORMAT = "ccdistill-experiment-result-v1"
@@ -36,20 +36,11 @@ PLACEMENT_KEYS: frozenset[str] = frozenset({
 
 def write_json_atomic(payload: Any, path: str | Path) -> Path:
     """json.dump to a temporary file in the same folder, fsync, then os.replace onto `path`."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as file:
-            json.dump(payload, file, indent=1, allow_nan=False)
-            file.write("\n")
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
+    def dump(file) -> None:
+        json.dump(payload, file, indent=1, allow_nan=False)
+        file.write("\n")
+
+    return write_atomic(path, dump, binary=False)
 
 
 def read_json(path: str | Path) -> dict[str, Any]:

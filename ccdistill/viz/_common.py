@@ -30,7 +30,7 @@ def require(module: str, feature: str = "the explorers") -> Any:
     """Import an optional dependency, or raise DependencyError in one sentence saying what to do."""
     try:
         return importlib.import_module(module)
-    except ImportError as error:
+    except ImportError:
         package = {"sklearn": "scikit-learn"}.get(module.split(".")[0], module.split(".")[0])
         raise DependencyError(
             f"{feature} need {package}, which is not installed in this kernel: run "

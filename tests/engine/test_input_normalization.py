@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import ccdistill.data
+import ccdistill.data.build
 from ccdistill.checkpoint import deploy_payload, load_deployed, save_atomic
 from ccdistill.cli import main
 from ccdistill.config import load_config
@@ -68,13 +69,13 @@ def test_eval_normalises_with_the_mean_and_std_stored_in_deploy_pt(toycity_root,
     stored = Normalization((0.1, 0.2, 0.3), (0.4, 0.5, 0.6))
     checkpoint = _tiny_deploy(tmp_path / "deploy.pt", **stored.as_meta())
     used = []
-    real = ccdistill.data.build_datasets
+    real = ccdistill.data.build.build_evaluation  # eval builds the evaluation split alone
 
-    def spy(*args, **kwargs):
-        used.append(kwargs.get("normalization"))
-        return real(*args, **kwargs)
+    def spy(cfg, normalization):
+        used.append(normalization)
+        return real(cfg, normalization)
 
-    monkeypatch.setattr(ccdistill.data, "build_datasets", spy)
+    monkeypatch.setattr(ccdistill.data.build, "build_evaluation", spy)
     assert main(["eval", "--checkpoint", str(checkpoint), "--config", str(CONFIG), "--split", "val",
                  "--max-images", "1", *ci_overrides(toycity_root, tmp_path / "unused")]) == 0
     assert used == [stored]
