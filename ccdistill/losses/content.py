@@ -217,7 +217,7 @@ def js_loss(e_Sd: Tensor, e_Sn: Tensor, e_Td: Tensor, e_Tn: Tensor, tau: float =
         e_Sd, e_Sn, e_Td, e_Tn: N×D×H×W embeddings, equal shapes.
         tau: softmax temperature τ > 0. z has unit norm, so τ alone sets how peaked p can
             be: for opposite random unit z at D = 128 the loss reaches 0.03 at τ = 0.5, 0.57 at
-            the default τ = 0.1 and 1.20 at τ = 0.05 (bound 2 ln 2 = 1.386).
+            τ = 0.1 and 1.20 at the default τ = 0.05 (bound 2 ln 2 = 1.386).
 
     Returns:
         Scalar in [−2 ln 2, 2 ln 2].
