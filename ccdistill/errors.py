@@ -26,3 +26,7 @@ class CheckpointError(CCDistillError):
 
 class WeightsUnavailableError(CCDistillError, RuntimeError):
     """Pretrained weights were asked for but can be neither downloaded nor read from disk."""
+
+
+class DependencyError(CCDistillError, ImportError):
+    """An optional package a feature needs (ipywidgets for the explorers) is not installed."""
