@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "ccdistill.cli.export",
     "ccdistill.cli.bench",
     "ccdistill.cli.experiments",
+    "ccdistill.cli.notebooks",
 )
 
 

@@ -1,0 +1,205 @@
+"""What every teaching notebook calls first: the profile, ToyCity, a runs folder, and errors as
+one sentence.
+
+    from ccdistill.notebook import setup
+    nb = setup()                  # profile from $CCDISTILL_PROFILE (default "cpu")
+    nb.config.model.arch, nb.root, nb.runs
+
+The profile is chosen by one environment variable, `CCDISTILL_PROFILE` (`ci`: a tiny model and
+a small ToyCity, seconds, what `make test` runs; `cpu`: the ImageNet-pretrained EfficientNet-
+Lite0 on the standard ToyCity, minutes, what a student gets), or by `setup("ci")` in the first
+cell; nothing else in a notebook changes between profiles. ToyCity is generated on first use at
+the profile's root (below); a root given explicitly (`setup(root=...)` or `$CCDISTILL_DATA`) is
+never generated into, only checked.
+
+`setup()` also makes every CCDistillError (a missing optional dependency, a missing dataset, a
+bad config value, ...) show in the notebook as its one-sentence message instead of a traceback.
+
+This module imports nothing heavy: torch and the configs are imported inside `setup()`, so a
+kernel without torch still gets the one sentence.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ccdistill.errors import CCDistillError, ConfigError, DataError, DependencyError
+
+PROFILE_VARIABLE = "CCDISTILL_PROFILE"
+DATA_VARIABLE = "CCDISTILL_DATA"
+DEFAULT_PROFILE = "cpu"  # what a student gets; nbval CI sets CCDISTILL_PROFILE=ci
+
+# ToyCity per profile, relative to the repository root. The ci one is small (seconds to generate)
+# and at 128x256, the smallest frame the ci profile's crops fit without padding.
+TOYCITY: dict[str, dict[str, Any]] = {
+    "ci": {"folder": "data/toycity-ci", "size": (128, 256), "n_train": 8, "n_val": 4, "n_test": 4},
+    "cpu": {"folder": "data/toycity", "size": (256, 512), "n_train": 200, "n_val": 50, "n_test": 50},
+    "gpu": {"folder": "data/toycity", "size": (256, 512), "n_train": 200, "n_val": 50, "n_test": 50},
+}
+FIGURE_JPEG_QUALITY = 85
+RUNS_FOLDER = "runs/notebooks"  # + /<profile>
+# Pip names of the modules whose import name differs.
+PIP_NAMES: dict[str, str] = {"sklearn": "scikit-learn", "PIL": "pillow", "yaml": "pyyaml", "skimage": "scikit-image"}
+
+
+@dataclass(frozen=True)
+class NotebookSession:
+    """What `setup()` prepared.
+
+    Attributes:
+        profile: "ci", "cpu" or "gpu".
+        config: the ToyCity Config of that profile, with data.root = root and output under runs.
+        root: the ToyCity folder (generated if it was missing and not given explicitly).
+        runs: this profile's folder for the notebooks' training runs (created).
+        project: the repository root (the folder holding notebooks/ and data/).
+    """
+
+    profile: str
+    config: Any
+    root: Path
+    runs: Path
+    project: Path
+
+    def __str__(self) -> str:
+        return (f"profile {self.profile}: {self.config.model.arch}, {self.config.train.max_iterations} "
+                f"training iterations; ToyCity at {self.root}; runs in {self.runs}")
+
+
+def project_root(start: str | os.PathLike | None = None) -> Path:
+    """The repository root: the first folder at or above `start` (default: the current folder,
+    which is notebooks/ in a kernel) holding pyproject.toml and ccdistill/; else `start` itself,
+    so an installed package run from any folder keeps its data beside the notebook."""
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() and (folder / "ccdistill").is_dir():
+            return folder
+    return here
+
+
+def profile_name(profile: str | None = None) -> str:
+    """`profile`, else $CCDISTILL_PROFILE, else "cpu"; ConfigError for an unknown name."""
+    name = (profile or os.environ.get(PROFILE_VARIABLE) or DEFAULT_PROFILE).strip()
+    if name not in TOYCITY:
+        raise ConfigError(f"profile {name!r} (from {'setup()' if profile else PROFILE_VARIABLE}) is not one of "
+                          f"{', '.join(TOYCITY)}: set {PROFILE_VARIABLE}=ci or cpu before starting Jupyter, "
+                          "or call setup('cpu').")
+    return name
+
+
+def require(module: str, what: str = "this notebook") -> Any:
+    """Import an optional dependency, or raise DependencyError whose message is the one sentence
+    saying what to install (the notebook shows only that sentence)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        package = PIP_NAMES.get(module.split(".")[0], module.split(".")[0])
+        raise DependencyError(
+            f"{what} needs {package}, which is not installed in this kernel ({sys.executable}): run "
+            f"`pip install -e '.[notebooks]'` (or `pip install {package}`) and restart the kernel."
+        ) from None
+
+
+def require_toycity(root: str | os.PathLike, given_by: str = "setup(root=...)") -> Path:
+    """`root` if it holds a generated ToyCity, else DataError saying how to make it.
+
+    `given_by` names where the path came from, so the sentence says what to change."""
+    from ccdistill.data.toycity.generate import read_manifest  # numpy only
+
+    root = Path(root)
+    if read_manifest(root) is None:
+        what = "does not exist" if not root.exists() else "holds no ToyCity (no valid manifest.json)"
+        raise DataError(f"the dataset folder {root} ({given_by}) {what}: run `ccdistill data toy --root {root}` "
+                        f"in a terminal, or leave {given_by} out to use the notebooks' own ToyCity.")
+    return root
+
+
+def prepare_toycity(profile: str, project: Path) -> Path:
+    """The profile's ToyCity under `project`, generated first if missing (same settings: kept)."""
+    from ccdistill.data.toycity import generate_toycity
+    from ccdistill.data.toycity.generate import read_manifest
+
+    settings = dict(TOYCITY[profile])
+    root = project / settings.pop("folder")
+    if read_manifest(root) is None:
+        print(f"generating ToyCity into {root} (once) ...")
+        generate_toycity(root, progress=False, **settings)
+    return root
+
+
+def one_sentence(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> list[str]:
+    """IPython custom exception handler: a CCDistillError is shown as `Name: message`, one line.
+
+    IPython's run loop discards what the handler returns, so the handler sends the one-line
+    traceback itself through `_showtraceback`, the method ipykernel overrides to publish the
+    error output (and which marks the cell as failed, so Run All still stops here)."""
+    from ccdistill.cli import user_message  # strips DataLoader worker tracebacks
+
+    stb = [f"{etype.__name__}: {user_message(value)}"]
+    show = getattr(shell, "_showtraceback", None)
+    if show is None:
+        print(stb[0], file=sys.stderr)
+    else:
+        show(etype, value, stb)
+    return stb
+
+
+def small_figures(quality: int = FIGURE_JPEG_QUALITY) -> bool:
+    """Show matplotlib figures as JPEG in this kernel: ToyCity renders are noisy photographs,
+    several times smaller as JPEG than as PNG, which keeps a stored notebook under 1.5 MB.
+    False outside IPython."""
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    if get_ipython() is None:
+        return False
+    set_matplotlib_formats("jpeg", pil_kwargs={"quality": quality})
+    return True
+
+
+def install_error_handler() -> bool:
+    """Show CCDistillErrors as one sentence in the running IPython kernel; False outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.set_custom_exc((CCDistillError,), one_sentence)
+    return True
+
+
+def setup(profile: str | None = None, root: str | os.PathLike | None = None) -> NotebookSession:
+    """Prepare a notebook: error handler, JPEG figures, profile, ToyCity, config, runs folder.
+
+    Args:
+        profile: "ci", "cpu" or "gpu"; None reads $CCDISTILL_PROFILE (default "cpu").
+        root: a ToyCity folder to use instead of the profile's own (also $CCDISTILL_DATA); it must
+            already hold a generated ToyCity (DataError otherwise, in one sentence).
+
+    Returns:
+        A NotebookSession (print it for a one-line summary).
+    """
+    install_error_handler()  # first, so that the errors below are already one sentence
+    small_figures()
+    name = profile_name(profile)
+    project = project_root()
+    given, given_by = (root, "setup(root=...)") if root else (os.environ.get(DATA_VARIABLE), DATA_VARIABLE)
+    if given:
+        data_root = require_toycity(Path(given).expanduser().resolve(), given_by)
+    else:
+        data_root = prepare_toycity(name, project)
+    runs = project / RUNS_FOLDER / name
+    runs.mkdir(parents=True, exist_ok=True)
+
+    from ccdistill.config import load_config  # imports torch
+
+    config = load_config("toycity", [f"profile={name}", f"data.root={data_root}", f"output={runs / 'run'}"])
+    return NotebookSession(profile=name, config=config, root=data_root, runs=runs, project=project)
