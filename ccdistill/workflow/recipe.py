@@ -17,6 +17,8 @@ from pathlib import Path
 from ccdistill.config import load_config
 
 # dataset config -> (source layout, target layout) as `ccdistill data check --dataset` names them
+STEPS = ("stage 1: source only (M_d learns Cityscapes)", "stage 2: CCDistill, warm-started from stage 1",
+         "evaluation of the deployed M_n")
 LAYOUTS = {"cityscapes_darkzurich": ("cityscapes", "darkzurich"), "cityscapes_acdc": ("cityscapes", "acdc")}
 
 
@@ -42,7 +44,10 @@ class Recipe:
         return f"{'; '.join(lacking)}: this notebook trains the ToyCity profile instead."
 
     def __str__(self) -> str:
-        return "\n".join([self.reason, *self.commands])
+        lines = [self.reason]
+        for step, command in zip(STEPS, self.commands):
+            lines += [f"# {step}", command]
+        return "\n".join(lines)
 
 
 def paper_recipe(config: str = "cityscapes_darkzurich", project: str | os.PathLike = ".") -> Recipe:
@@ -67,8 +72,8 @@ def paper_recipe(config: str = "cityscapes_darkzurich", project: str | os.PathLi
     stage1 = f"{cfg.output}_source_only"
     base = f"ccdistill train --config configs/{config}.yaml"
     commands = [
-        f"{base} variant=source_only output={stage1}                          # stage 1: source only",
-        f"{base} variant=full model.init_checkpoint={stage1}/deploy.pt    # stage 2: CCDistill",
+        f"{base} variant=source_only output={stage1}",
+        f"{base} variant=full model.init_checkpoint={stage1}/deploy.pt",
         f"ccdistill eval --checkpoint {cfg.output}/deploy.pt --config configs/{config}.yaml --split val",
     ]
     return Recipe(config, commands, torch.cuda.is_available(), missing)
