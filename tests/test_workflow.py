@@ -200,3 +200,28 @@ def test_paper_recipe_names_what_is_missing(tmp_path):
     assert "no usable cityscapes" in recipe.reason and recipe.reason.endswith("ToyCity profile instead.")
     assert "variant=source_only" in recipe.commands[0]
     assert "model.init_checkpoint=runs/cityscapes_darkzurich_source_only/deploy.pt" in recipe.commands[1]
+
+
+def test_live_curves_show_one_output_and_replace_it_in_place(tmp_path, monkeypatch):
+    import ccdistill.workflow.curves as curves_module
+
+    shown = []
+
+    class Handle:
+        def update(self, figure):
+            shown.append(("update", figure))
+
+    def display(figure, display_id=False):
+        assert display_id is True  # so that later frames replace this output
+        shown.append(("display", figure))
+        return Handle()
+
+    monkeypatch.setattr(curves_module, "_display", lambda: display)
+    log = tmp_path / "log.csv"
+    log.write_text("iteration,total\n5,2.0\n")
+    curves = LiveLossCurves(log, max_iterations=10, min_seconds=0.0)
+    curves("after_step")
+    log.write_text("iteration,total\n5,2.0\n10,1.0\n")
+    curves("after_step")
+    assert [kind for kind, _ in shown] == ["display", "update"]
+    assert shown[1][1].axes[0].lines[0].get_ydata().tolist() == [2.0, 1.0]

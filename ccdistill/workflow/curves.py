@@ -83,6 +83,11 @@ def plot_loss_curves(
     return figure
 
 
+def in_kernel() -> bool:
+    """Whether this runs in an IPython kernel (a notebook), where figures can be displayed."""
+    return _display() is not None
+
+
 def _display() -> Any:
     """IPython's `display` when running in a kernel (None elsewhere: tests, scripts)."""
     try:

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from ccdistill.config import Config, load_config
+from ccdistill.config import Config, _flatten, load_config
 from ccdistill.errors import InputError
 
 DEPLOY_NAME = "deploy.pt"
@@ -61,16 +61,6 @@ def _say(messages: list[str], message: str) -> None:
     # The Trainer's own channel: stderr, "ccdistill: " first.
     messages.append(message)
     print(f"ccdistill: {message}", file=sys.stderr, flush=True)
-
-
-def _flatten(tree: dict, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            out.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
 
 
 def stored_config(folder: str | os.PathLike) -> dict | None:
@@ -114,8 +104,8 @@ def train_or_load(config: Config, live: bool = True, device: str | None = None) 
 
     Args:
         config: the run (e.g. `setup().config`, or `load_config(...)` with output= set).
-        live: redraw the per-term loss curves in the notebook while training (`LiveLossCurves`;
-            shown only inside an IPython kernel); the tqdm bar is turned off then.
+        live: inside an IPython kernel, redraw the per-term loss curves in the notebook while
+            training (`LiveLossCurves`) instead of the tqdm bar; ignored elsewhere.
         device: where the returned segmenter lives (default: the training device,
             `config.train.device`).
 
@@ -125,7 +115,7 @@ def train_or_load(config: Config, live: bool = True, device: str | None = None) 
     from ccdistill.checkpoint import load_deployed
     from ccdistill.distributed import resolve_device, shutdown
     from ccdistill.train import Trainer
-    from ccdistill.workflow.curves import LiveLossCurves
+    from ccdistill.workflow.curves import LiveLossCurves, in_kernel
 
     folder = Path(config.output)
     target = resolve_device(device or config.train.device)
@@ -141,7 +131,7 @@ def train_or_load(config: Config, live: bool = True, device: str | None = None) 
             return TrainedRun(segmenter, folder, config, True, messages, meta)
     curves = None
     hooks = []
-    if live:
+    if live and in_kernel():
         # The live figure shows the progress; a tqdm widget would be stored without its state.
         config = dataclasses.replace(config, train=dataclasses.replace(config.train, progress=False))
         curves = LiveLossCurves(folder / "log.csv", config.train.max_iterations)
