@@ -7,18 +7,6 @@ from typing import Any
 
 def load_model(path: str, device_name: str) -> tuple[Any, dict, Any]:
     """(segmenter in eval mode, its meta, the torch device) of a deploy.pt on `device_name`."""
-    from ccdistill.checkpoint import load_deployed
-    from ccdistill.distributed import resolve_device
-    from ccdistill.errors import CheckpointError
+    from ccdistill.evaluation.deployed import load_for_evaluation
 
-    device = resolve_device(device_name)
-    try:
-        segmenter, meta = load_deployed(path, map_location=device)
-    except KeyError as error:
-        # load_deployed reads payload["meta"] and meta's fields without checking them.
-        raise CheckpointError(
-            f"checkpoint {path} has the deploy format tag but no {error.args[0]!r} entry (a deploy.pt holds "
-            "'state_dict' and 'meta' with arch and num_classes); use the deploy.pt that `ccdistill train` "
-            "writes at the end of a run"
-        ) from None
-    return segmenter, meta, device
+    return load_for_evaluation(path, device_name)

@@ -24,35 +24,16 @@ def run(args: argparse.Namespace) -> int:
 
     import numpy as np
 
-    from ccdistill.cli.deployed import load_model
-    from ccdistill.data import Normalization
-    from ccdistill.data.build import build_evaluation
-    from ccdistill.errors import CheckpointError, DataError
-    from ccdistill.evaluation import evaluate, format_table, plot_confusion_matrix
+    from ccdistill.evaluation import format_table, plot_confusion_matrix
+    from ccdistill.evaluation.deployed import evaluate_checkpoint
     from ccdistill.evaluation.metrics import result_to_json
-    from ccdistill.labels import NUM_CLASSES
 
     config = _evaluation_config(args)
     size = optional_size(args.size, "--size") or config.data.eval_size
     sliding_window = optional_size(args.sliding_window, "--sliding-window")
-    segmenter, meta, device = load_model(args.checkpoint, args.device)
-    # The evaluation split only (eval needs no training data), normalised as the model was trained.
-    dataset = build_evaluation(config.data, Normalization.from_meta(meta))
-    if meta.get("num_classes") != NUM_CLASSES:
-        raise CheckpointError(
-            f"checkpoint {args.checkpoint} predicts {meta.get('num_classes')} classes, but {config.data.dataset} "
-            f"labels hold the {NUM_CLASSES} Cityscapes trainIds; evaluate a model trained with "
-            f"model.num_classes={NUM_CLASSES}"
-        )
-    result, _ = evaluate(segmenter, dataset, size=size, sliding_window=sliding_window, device=device,
-                         progress=True, max_images=args.max_images)
+    result, meta = evaluate_checkpoint(args.checkpoint, config.data, size=size, sliding_window=sliding_window,
+                                       device=args.device, max_images=args.max_images, progress=True)
     where = f"{config.data.dataset} {config.data.eval_split}"
-    if result["num_pixels"] == 0:
-        raise DataError(
-            f"no labelled pixel in {where}: every label pixel is 255 (ignored), so there is nothing to score. "
-            "Check the labels: *_labelTrainIds.png files of trainIds 0..18 are expected, not color or "
-            "instance PNGs."
-        )
     print(f"{args.checkpoint} ({meta['arch']}, variant {meta.get('variant')}) on {where}, "
           f"input {'native' if size is None else f'{size[0]}x{size[1]}'}:")
     print(format_table(result, meta.get("class_names") or None))

@@ -7,6 +7,8 @@ Map of the package:
 - ``inference`` — :func:`predict` (resize, sliding window, softmax) and :func:`evaluate`
   (a whole split into one confusion matrix);
 - ``figures``   — :func:`plot_confusion_matrix`, :func:`plot_per_class_iou`;
+- ``deployed``  — :func:`evaluate_checkpoint` (a deploy.pt on its evaluation split, as
+  ``ccdistill eval`` scores it);
 - ``export``    — Dark Zurich and ACDC test-server submissions and their local validators.
 
 Figures and exports are imported lazily (on first attribute access) so that importing the
@@ -22,6 +24,8 @@ from .inference import evaluate, predict
 from .metrics import ConfusionMatrix, format_table
 
 _LAZY = {
+    "evaluate_checkpoint": "deployed",
+    "load_for_evaluation": "deployed",
     "plot_confusion_matrix": "figures",
     "plot_per_class_iou": "figures",
     "normalize_confusion": "figures",

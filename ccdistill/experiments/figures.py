@@ -15,7 +15,6 @@ missing, and the command lists them.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Sequence
 
@@ -27,6 +26,7 @@ from ccdistill.config import Config
 from ccdistill.errors import ConfigError
 from ccdistill.experiments.registry import Run
 from ccdistill.experiments.runner import Runner
+from ccdistill.workflow.curves import read_log
 
 DEFAULT_FIGURES_DIR = Path("docs/figures/results")
 COMPARED_ROWS: tuple[str, ...] = ("source_only", "pseudo", "full", "oracle")
@@ -99,13 +99,6 @@ def predictions_figure(runner: Runner, rows: Sequence[str] = COMPARED_ROWS, imag
 
 
 # ------------------------------------------------------------------------------ loss curves
-def read_log(path: Path) -> dict[str, np.ndarray]:
-    """log.csv -> {column: values}, iteration first."""
-    with open(path, newline="") as file:
-        rows = list(csv.DictReader(file))
-    return {key: np.asarray([float(row[key]) for row in rows]) for key in (rows[0] if rows else {})}
-
-
 def loss_curves_figure(runner: Runner, rows: Sequence[str] | None = None) -> tuple[Figure, list[str]]:
     """One panel per logged loss term; one line per registry row (mean over its seeds' log.csv,
     on the iterations all of them logged)."""

@@ -1,0 +1,197 @@
+"""Runs as a notebook uses them: train or load a finished one, read its configuration back,
+score its deployed model.
+
+    run = train_or_load(config)              # loads runs/.../deploy.pt if that run is finished
+    run.segmenter, run.folder, run.loaded
+    result = evaluate_run(run.folder, split="val")
+
+`train_or_load` follows the UvA deep-learning notebooks: a cell that trains is cheap to run
+again. A run folder whose deploy.pt was written by a finished run of the same configuration
+(every key but the `RESUME_SAFE_KEYS`, which do not change what is trained) is loaded without
+training, and says so; anything else goes to the Trainer, which starts, resumes (and says so) or
+refuses a changed configuration, naming each changed key. `train.resume=fresh` trains again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ccdistill.config import Config, _flatten, load_config
+from ccdistill.errors import InputError
+
+DEPLOY_NAME = "deploy.pt"
+
+
+@dataclass
+class TrainedRun:
+    """What `train_or_load` returns.
+
+    Attributes:
+        segmenter: the deployed segmenter (M_n; M_d for source_only) in eval mode.
+        folder: the run folder (config.output) holding deploy.pt, log.csv, checkpoints.
+        config: the run's configuration.
+        loaded: True when a finished run was loaded, False when this call trained.
+        messages: what the user was told, in order (also printed to stderr).
+        meta: the deploy.pt's meta (arch, variant, iteration, normalisation, eval_size).
+        curves: the live loss-curve hook of the training (None when loaded or live=False).
+    """
+
+    segmenter: Any
+    folder: Path
+    config: Config
+    loaded: bool
+    messages: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+    curves: Any = None
+
+    @property
+    def deploy_path(self) -> Path:
+        return self.folder / DEPLOY_NAME
+
+
+def _say(messages: list[str], message: str) -> None:
+    # The Trainer's own channel: stderr, "ccdistill: " first.
+    messages.append(message)
+    print(f"ccdistill: {message}", file=sys.stderr, flush=True)
+
+
+def stored_config(folder: str | os.PathLike) -> dict | None:
+    """The configuration the run in `folder` was last trained with, as a plain dict: its newest
+    `config.resume-<iteration>.yaml`, else `config.yaml`; None when it holds neither."""
+    folder = Path(folder)
+    history = sorted(folder.glob("config.resume-*.yaml")) or [folder / "config.yaml"]
+    if not history[-1].is_file():
+        return None
+    return yaml.safe_load(history[-1].read_text(encoding="utf-8"))
+
+
+def config_from_run(folder: str | os.PathLike) -> Config:
+    """The Config of the run in `folder`, as stored in its configuration history.
+
+    InputError when the folder holds no config.yaml (it is written when a training starts)."""
+    stored = stored_config(folder)
+    if stored is None:
+        raise InputError(f"{folder} holds no config.yaml: it is not a run folder written by `ccdistill train` "
+                         "(or Trainer.fit); pass config= to say which data to evaluate on.")
+    # Every key is given, so the profile and variant layers load_config applies first are all
+    # overridden by the stored values: the result is the stored configuration exactly.
+    return load_config(None, _flatten(stored))
+
+
+def _finished_deploy(config: Config) -> Path | None:
+    """deploy.pt of `config.output` if a finished run of this configuration wrote it."""
+    from ccdistill.resume import config_changes
+
+    deploy = Path(config.output) / DEPLOY_NAME
+    if config.train.resume == "fresh" or not deploy.is_file():
+        return None
+    stored = stored_config(config.output)
+    if stored is None or config_changes(stored, config):
+        return None  # the Trainer resumes, or refuses naming the changed keys
+    return deploy
+
+
+def train_or_load(config: Config, live: bool = True, device: str | None = None) -> TrainedRun:
+    """Load the finished run of `config` from `config.output`, or train it (UvA style).
+
+    Args:
+        config: the run (e.g. `setup().config`, or `load_config(...)` with output= set).
+        live: inside an IPython kernel, redraw the per-term loss curves in the notebook while
+            training (`LiveLossCurves`) instead of the tqdm bar; ignored elsewhere.
+        device: where the returned segmenter lives (default: the training device,
+            `config.train.device`).
+
+    Returns:
+        TrainedRun (segmenter, folder, config, loaded, messages, meta).
+    """
+    from ccdistill.checkpoint import load_deployed
+    from ccdistill.distributed import resolve_device, shutdown
+    from ccdistill.train import Trainer
+    from ccdistill.workflow.curves import LiveLossCurves, in_kernel
+
+    folder = Path(config.output)
+    target = resolve_device(device or config.train.device)
+    messages: list[str] = []
+    deploy = _finished_deploy(config)
+    if deploy is not None:
+        segmenter, meta = load_deployed(deploy, map_location=target, arch=config.model.arch,
+                                        num_classes=config.model.num_classes)
+        if int(meta.get("iteration", -1)) == config.train.max_iterations:
+            _say(messages, f"{folder} holds a finished run of this configuration ({meta['iteration']} of "
+                           f"{config.train.max_iterations} iterations): loaded {deploy.name} without training "
+                           "(set train.resume=fresh to train it again)")
+            return TrainedRun(segmenter, folder, config, True, messages, meta)
+    curves = None
+    hooks = []
+    if live and in_kernel():
+        # The live figure shows the progress; a tqdm widget would be stored without its state.
+        config = dataclasses.replace(config, train=dataclasses.replace(config.train, progress=False))
+        curves = LiveLossCurves(folder / "log.csv", config.train.max_iterations)
+        hooks.append(curves)
+    started = time.perf_counter()
+    trainer = Trainer(config, hooks=hooks)
+    first = trainer.iteration
+    try:
+        trainer.fit()
+    finally:
+        trainer.close()
+        shutdown(trainer.context)
+    messages.extend(trainer.messages)  # started / resumed from ... / complete (already printed)
+    if curves is not None:
+        curves.finish()
+    trained = trainer.iteration - first
+    _say(messages, f"trained {trained} iteration(s) in {time.perf_counter() - started:.0f} s; "
+                   f"{folder / DEPLOY_NAME} written")
+    segmenter, meta = load_deployed(folder / DEPLOY_NAME, map_location=target, arch=config.model.arch,
+                                    num_classes=config.model.num_classes)
+    return TrainedRun(segmenter, folder, config, False, messages, meta, curves)
+
+
+def deploy_path(run: str | os.PathLike | TrainedRun) -> Path:
+    """deploy.pt of a run folder, a TrainedRun, or a deploy.pt path itself."""
+    if isinstance(run, TrainedRun):
+        return run.deploy_path
+    path = Path(run)
+    return path / DEPLOY_NAME if path.is_dir() else path
+
+
+def evaluate_run(
+    run: str | os.PathLike | TrainedRun,
+    split: str = "val",
+    config: Config | None = None,
+    size: tuple[int, int] | None = None,
+    device: str = "cpu",
+    max_images: int | None = None,
+) -> dict[str, Any]:
+    """Per-class IoU of a run's deployed model on a target-night split, as `ccdistill eval`.
+
+    Args:
+        run: a run folder, a TrainedRun or a deploy.pt path.
+        split: "val" or "test" (`data.eval_split`).
+        config: the run's configuration (default: the one stored in the run folder); its data
+            section says which dataset and root.
+        size: (H, W) the network sees (default `data.eval_size`).
+        device: where inference runs.
+        max_images: the first images only.
+
+    Returns:
+        The result dict of `evaluation.evaluate` (`miou`, `per_class_iou`, `confusion`, ...),
+        with `class_names` and `variant` of the checkpoint added for tables and figures.
+    """
+    from ccdistill.evaluation.deployed import evaluate_checkpoint
+
+    path = deploy_path(run)
+    if config is None:
+        config = run.config if isinstance(run, TrainedRun) else config_from_run(path.parent)
+    data = dataclasses.replace(config.data, eval_split=split)
+    result, meta = evaluate_checkpoint(path, data, size=size or data.eval_size, device=device,
+                                       max_images=max_images)
+    return {**result, "class_names": meta.get("class_names"), "variant": meta.get("variant")}
