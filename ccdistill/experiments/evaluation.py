@@ -49,10 +49,10 @@ def shift_datasets(config: Config, normalization: Any = None) -> dict[str, Any]:
 
 
 def evaluate_deployed(config: Config, deploy_path: str | Path, device: torch.device | str = "cpu",
-                      domain_shift: bool = False) -> dict[str, dict[str, Any]]:
+                      domain_shift: bool = False, splits: tuple[str, ...] | None = None) -> dict[str, dict[str, Any]]:
     """{"val": metrics, "test": metrics[, "source_day_val", "target_day_val", "target_day_test"]}
     of the deployed segmenter in `deploy_path` (metrics as `metrics_summary`), every image of
-    each split, at `config.data.eval_size`."""
+    each split, at `config.data.eval_size`; `splits` keeps only the named ones."""
     from ccdistill.checkpoint import load_deployed
     from ccdistill.evaluation import evaluate
 
@@ -63,6 +63,8 @@ def evaluate_deployed(config: Config, deploy_path: str | Path, device: torch.dev
     datasets = {split: night_dataset(config, split, normalization) for split in NIGHT_SPLITS}
     if domain_shift:
         datasets.update(shift_datasets(config, normalization))
+    if splits is not None:  # e.g. only the val splits while choosing settings
+        datasets = {name: dataset for name, dataset in datasets.items() if name in splits}
     metrics = {}
     for name, dataset in datasets.items():
         result, _ = evaluate(segmenter, dataset, size=config.data.eval_size, device=device, progress=False)
