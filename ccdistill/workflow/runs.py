@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from ccdistill.config import Config, _flatten, load_config
+from ccdistill.config import Config, flatten, load_config
 from ccdistill.errors import InputError
 
 DEPLOY_NAME = "deploy.pt"
@@ -83,7 +83,7 @@ def config_from_run(folder: str | os.PathLike) -> Config:
                          "(or Trainer.fit); pass config= to say which data to evaluate on.")
     # Every key is given, so the profile and variant layers load_config applies first are all
     # overridden by the stored values: the result is the stored configuration exactly.
-    return load_config(None, _flatten(stored))
+    return load_config(None, flatten(stored))
 
 
 def _finished_deploy(config: Config) -> Path | None:
