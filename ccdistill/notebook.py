@@ -113,8 +113,8 @@ def require_toycity(root: str | os.PathLike, given_by: str = "setup(root=...)") 
     root = Path(root)
     if read_manifest(root) is None:
         what = "does not exist" if not root.exists() else "holds no ToyCity (no valid manifest.json)"
-        raise DataError(f"the dataset folder {root} ({given_by}) {what}: run `ccdistill data toy --root {root}` "
-                        f"in a terminal, or leave {given_by} out to use the notebooks' own ToyCity.")
+        raise DataError(f"the dataset folder {root} ({given_by}) {what}: leave {given_by} out to use the "
+                        f"notebooks' own ToyCity, or run `ccdistill data toy --root {root}` first.")
     return root
 
 

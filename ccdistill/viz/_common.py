@@ -9,7 +9,6 @@ summarised in the `HTML` readout. `update(**values)` drives the same path from c
 
 from __future__ import annotations
 
-import importlib
 import io
 import os
 from collections.abc import Mapping
@@ -22,23 +21,12 @@ from PIL import Image
 from ccdistill.data.transforms import image_to_tensor
 from ccdistill.normalization import IMAGENET
 from ccdistill.streams import DAY_STREAMS, STREAMS
-from ccdistill.errors import DependencyError, InputError
+from ccdistill.errors import InputError
+from ccdistill.notebook import require  # one sentence for a missing optional dependency
 from ccdistill.labels import IGNORE_INDEX, NUM_CLASSES, PALETTE
 
 
-def require(module: str, feature: str = "the explorers") -> Any:
-    """Import an optional dependency, or raise DependencyError in one sentence saying what to do."""
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        package = {"sklearn": "scikit-learn"}.get(module.split(".")[0], module.split(".")[0])
-        raise DependencyError(
-            f"{feature} need {package}, which is not installed in this kernel: run "
-            f"`pip install 'ccdistill[notebooks]'` (or `pip install {package}`) and restart the kernel."
-        ) from None
-
-
-require("matplotlib", "the explorers and their figures")  # one sentence instead of a traceback
+require("matplotlib", "ccdistill.viz")  # one sentence instead of a traceback
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 

@@ -9,9 +9,8 @@ from pathlib import Path
 import numpy as np
 
 from ccdistill.data.toycity import paired_scene, render, sample_scene
-from ccdistill.data.toycity.generate import read_manifest
 from ccdistill.data.transforms import IMAGE_KEYS, resize_sample
-from ccdistill.errors import DataError, InputError
+from ccdistill.errors import InputError
 
 DAY, NIGHT = 0.0, 1.0  # night strengths of the rendered day and night images
 
@@ -45,12 +44,11 @@ def toy_streams(
     return {name: np.stack(arrays) for name, arrays in streams.items()}
 
 
-def require_toycity(root: str | os.PathLike) -> Path:
+def require_toycity(root: str | os.PathLike, given_by: str = "root=") -> Path:
     """`root` as a Path if it holds a generated ToyCity, else DataError saying how to make it."""
-    root = Path(root)
-    if read_manifest(root) is None:
-        raise DataError(f"no ToyCity dataset at {root}: run `ccdistill data toy --root {root}` first.")
-    return root
+    from ccdistill.notebook import require_toycity as require
+
+    return require(root, given_by)
 
 
 def load_toycity_split(

@@ -28,7 +28,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 CASES = [
     # (notebook, the slider's description as shown, the name of the explorer in the notebook)
-    ("01_day_night_data.ipynb", "β (FDA)", "explorer"),
+    ("02_content_cosine_maps.ipynb", "x", "cosine"),
+    ("05_evaluation.ipynb", "image", "browser"),
 ]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
