@@ -175,6 +175,12 @@ def _drive(page, base: str, token: str, notebook: str, slider: str, variable: st
     while (after := _readout_text(page, box)) == before and time.monotonic() < deadline:
         page.wait_for_timeout(200)
     assert after != before, f"the readout did not change after ArrowRight on {slider!r}: {before}"
+    # A key press can reach the kernel as more than one value change: wait until the page settles.
+    settled = time.monotonic()
+    while time.monotonic() - settled < 1.5 and time.monotonic() < deadline + 30:
+        page.wait_for_timeout(250)
+        if (latest := _readout_text(page, box)) != after:
+            after, settled = latest, time.monotonic()
 
     # The kernel's own answer: its explorer's readout, printed by a new cell at the end.
     page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").last.click()  # select, not edit
