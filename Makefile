@@ -42,9 +42,12 @@ notebooks: $(STAMP)
 lab: $(STAMP) $(TOY)/manifest.json
 	$(BIN)/jupyter lab notebooks/
 
+# The two stages of the recipe (docs/TRAINING.md): source_only, then full warm-started from it.
 demo: $(STAMP) $(TOY)/manifest.json
-	$(BIN)/ccdistill train --config configs/toycity.yaml profile=cpu variant=full data.root=$(TOY) output=runs/demo
-	$(BIN)/ccdistill eval --checkpoint runs/demo/deploy.pt --config configs/toycity.yaml --split test --output runs/demo/eval data.root=$(TOY)
+	$(BIN)/ccdistill train --config toycity profile=cpu variant=source_only data.root=$(TOY) output=runs/demo_source_only
+	$(BIN)/ccdistill train --config toycity profile=cpu variant=full data.root=$(TOY) output=runs/demo \
+		model.init_checkpoint=runs/demo_source_only/deploy.pt loss.pseudo_warmup_fraction=0
+	$(BIN)/ccdistill eval --checkpoint runs/demo/deploy.pt --config toycity --split test --output runs/demo/eval data.root=$(TOY)
 
 # The figures of the README's performance section (about 30 minutes on 2 CPU cores).
 bench: $(STAMP)

@@ -65,6 +65,19 @@ class NotebookSession:
     runs: Path
     project: Path
 
+    def run_config(self, variant: str, *overrides: str) -> Any:
+        """The ToyCity config of this profile for `variant`, trained into runs/<variant>.
+
+        The recipe's two stages (docs/TRAINING.md): every variant but `source_only` warm-starts
+        M_d and M_n from the `source_only` run's deploy.pt, so its pseudo labels count from the
+        first step; train `source_only` first."""
+        from ccdistill.config import load_config
+
+        stage_two = [] if variant == "source_only" else [
+            f"model.init_checkpoint={self.runs / 'source_only' / 'deploy.pt'}", "loss.pseudo_warmup_fraction=0"]
+        return load_config("toycity", [f"profile={self.profile}", f"variant={variant}", f"data.root={self.root}",
+                                       f"output={self.runs / variant}", *stage_two, *overrides])
+
     def __str__(self) -> str:
         return (f"profile {self.profile}: {self.config.model.arch}, {self.config.train.max_iterations} "
                 f"training iterations; ToyCity at {self.root}; runs in {self.runs}")

@@ -19,7 +19,7 @@ from ccdistill.errors import ConfigError
 
 REGISTRY_FILE = Path(__file__).resolve().with_name("registry.yaml")
 RUN_SEPARATOR = "__seed"  # run id = <row>__seed<k>, also the run folder and result file stem
-ROW_KEYS = frozenset({"id", "variant", "config", "overrides", "seeds", "paper", "profile"})
+ROW_KEYS = frozenset({"id", "variant", "config", "overrides", "seeds", "paper", "profile", "init_from"})
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class Row:
     seeds: tuple[int, ...]
     overrides: tuple[str, ...] = ()
     paper: str = ""
+    init_from: str = ""  # a row whose run of the same seed warm-starts M_d and M_n (stage 1)
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,21 @@ class Registry:
         return [row for row in self.rows if row.id in wanted]
 
     def runs(self, rows: Sequence[str] | None = None, seeds: Sequence[int] | None = None) -> list[Run]:
-        """Every (row, seed) of the selected rows, row-major; `seeds` restricts each row's seeds."""
-        return [Run(row, seed) for row in self.select(rows) for seed in row.seeds
-                if not seeds or seed in set(seeds)]
+        """Every (row, seed) of the selected rows, seed-major (a whole table of seed 0 comes
+        first) and in row order within a seed; `seeds` restricts each row's seeds. A row's
+        `init_from` run of the same seed always comes before it, selected or not."""
+        selected = self.select(rows)
+        order = sorted({seed for row in selected for seed in row.seeds if not seeds or seed in set(seeds)})
+        runs: list[Run] = []
+        for seed in order:
+            for row in selected:
+                if seed not in row.seeds:
+                    continue
+                if row.init_from and Run(self.row(row.init_from), seed) not in runs:
+                    runs.append(Run(self.row(row.init_from), seed))
+                if Run(row, seed) not in runs:
+                    runs.append(Run(row, seed))
+        return runs
 
 
 def _string_list(value: Any, where: str) -> tuple[str, ...]:
@@ -110,6 +123,7 @@ def _row(entry: Any, defaults: dict[str, Any], path: Path, index: int) -> Row:
         overrides=(_string_list(defaults.get("overrides"), f"registry {path} defaults.overrides")
                    + _string_list(entry.get("overrides"), f"{where} ({entry['id']}) overrides")),
         paper=str(entry.get("paper", "")),
+        init_from=str(entry.get("init_from", defaults.get("init_from", "")) or ""),
     )
 
 
@@ -134,6 +148,10 @@ def load_registry(path: str | Path | None = None) -> Registry:
         raise ConfigError(f"registry {path}: 'defaults' must be a mapping, got {defaults!r}")
     rows = [_row(entry, defaults, path, i) for i, entry in enumerate(tree["rows"])]
     ids = [row.id for row in rows]
+    for row in rows:
+        if row.init_from and (row.init_from not in ids or next(r for r in rows if r.id == row.init_from).init_from):
+            raise ConfigError(f"registry {path}: row {row.id!r} has init_from {row.init_from!r}, which must name "
+                              "a row without an init_from of its own (the stage-1 run)")
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
         raise ConfigError(f"registry {path} repeats row ids {repeated}")
@@ -158,8 +176,12 @@ def run_overrides(run: Run, runs_dir: str | Path, profile: str | None = None,
                   extra: Sequence[str] = ()) -> list[str]:
     """The `key=value` overrides of one run, later ones winning: profile, variant, the row's
     overrides, the seed, the output folder, then `extra` (e.g. data.root=...)."""
+    stage_one = []
+    if run.row.init_from:  # the two-stage recipe: warm-start from stage 1, pseudo labels at full weight
+        stage_one = [f"model.init_checkpoint={Path(runs_dir) / f'{run.row.init_from}{RUN_SEPARATOR}{run.seed}' / 'deploy.pt'}",
+                     "loss.pseudo_warmup_fraction=0"]
     return [f"profile={profile if profile is not None else run.row.profile}", f"variant={run.row.variant}",
-            *run.row.overrides, f"train.seed={run.seed}", f"output={Path(runs_dir) / run.id}", *extra]
+            *stage_one, *run.row.overrides, f"train.seed={run.seed}", f"output={Path(runs_dir) / run.id}", *extra]
 
 
 def run_config(run: Run, runs_dir: str | Path, profile: str | None = None, extra: Sequence[str] = (),

@@ -30,7 +30,7 @@ NIGHT_SPLITS: tuple[str, ...] = ("val", "test")
 # Placement keys: where files live and how the machine runs, not what is trained. A result or a
 # run folder written elsewhere (another machine, another data path) still matches the registry.
 PLACEMENT_KEYS: frozenset[str] = frozenset({
-    "output", "data.root", "data.num_workers", "train.device", "train.progress",
+    "output", "data.root", "data.num_workers", "train.device", "train.progress", "model.init_checkpoint",
 })
 
 

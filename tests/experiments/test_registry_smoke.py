@@ -18,8 +18,8 @@ from ccdistill.experiments.cli import main
 from ccdistill.experiments.runner import run_status
 
 ROOT = Path(__file__).resolve().parents[2]
-EXPECTED_ROWS = ["source_only", "seg_night", "pseudo", "cdc", "cds", "full", "no_js", "no_proj", "share_weights",
-                 "oracle_translation", "oracle"]
+EXPECTED_ROWS = ["source_only", "pseudo", "full", "oracle", "cdc", "cds", "no_js", "no_proj", "seg_night",
+                 "share_weights", "oracle_translation"]  # the rows a reader needs first come first
 SMOKE_ROWS = ("source_only", "full")
 # A few ci iterations with a checkpoint every 2, no validation during training.
 SCHEDULE = ["train.max_iterations=4", "train.checkpoint_every=2", "train.val_every=0"]
@@ -87,6 +87,17 @@ def test_the_shipped_registry_has_eleven_rows_of_three_seeds_on_one_schedule():
     # The registry file is package data, so an installed package has it.
     package_data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
     assert "experiments/*.yaml" in package_data["ccdistill"]
+
+
+def test_every_row_but_source_only_warm_starts_from_the_source_only_run_of_its_seed():
+    registry = load_registry()
+    runs = registry.runs(["full"], seeds=[1])
+    assert [run.id for run in runs] == ["source_only__seed1", "full__seed1"]  # stage 1 first
+    config = run_config(runs[1], "runs/experiments")
+    assert config.model.init_checkpoint == str(Path("runs/experiments/source_only__seed1/deploy.pt"))
+    assert config.loss.pseudo_warmup_fraction == 0
+    assert run_config(runs[0], "runs/experiments").model.init_checkpoint == ""
+    assert [run.id for run in registry.runs()[:3]] == ["source_only__seed0", "pseudo__seed0", "full__seed0"]
 
 
 def test_registry_errors_name_the_file_and_the_row(tmp_path):
@@ -167,14 +178,14 @@ def test_figures_render_and_name_missing_runs(smoke, smoke_registry, toycity, tm
 
 
 def test_an_interrupted_run_resumes_from_its_checkpoint_and_finishes(smoke_registry, toycity, tmp_path):
-    def interrupt_after_step_3(event, trainer):
-        if event == "after_step" and trainer.iteration == 3:
+    def interrupt_after_step_3(event, trainer):  # of the full run (its stage 1, source_only, goes first)
+        if event == "after_step" and trainer.iteration == 3 and trainer.config.variant == "full":
             raise Interrupted
 
     first = _runner(smoke_registry, toycity, tmp_path, hooks=[interrupt_after_step_3])
     with pytest.raises(Interrupted):
         first.run(["full"])
-    run = first.registry.runs(["full"])[0]
+    run = first.registry.runs(["full"])[-1]
     status = run_status(run, first.config(run), first.results_dir)
     assert (status.state, status.iteration) == ("partial", 2) and status.train_seconds > 0
     assert not (first.results_dir / "full__seed0.json").exists()
