@@ -9,6 +9,7 @@ Two kinds:
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 from typing import Any, Iterable
@@ -86,6 +87,14 @@ def read_checkpoint(path: str | Path, expected_format: str, map_location: str | 
         raise CheckpointError(f"checkpoint {path} does not exist")
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as error:  # weights_only refused an object that could run code
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(
+            f"checkpoint {path} was refused by torch's safe loader (weights_only=True): it holds Python "
+            f"objects other than tensors and plain containers, and unpickling it could execute code "
+            f"({first_line}). ccdistill never loads such files; if you made it yourself and trust it, "
+            "re-save only its tensors with torch.save(state_dict, path)"
+        ) from None
     except Exception as error:  # torch raises several types for truncated or foreign files
         raise CheckpointError(
             f"checkpoint {path} cannot be read ({type(error).__name__}: {str(error)[:200]}); "

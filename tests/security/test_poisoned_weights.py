@@ -101,3 +101,25 @@ def test_a_genuine_cached_file_loads_without_downloading(torch_home, monkeypatch
     monkeypatch.setattr(MobileNet_V3_Large_Weights, "get_state_dict", pytest.fail)  # never called
     segmenter = build_segmenter("mobilenetv3_lraspp", weights="imagenet")
     torch.testing.assert_close(segmenter.backbone.features[0][0].weight, reference["features.0.0.weight"])
+
+
+def test_a_malicious_checkpoint_is_refused_with_the_whole_security_reason(tmp_path):
+    """torch's refusal message used to be cut at 200 characters, losing why the file was refused."""
+    import pickle
+
+    from ccdistill.checkpoint import TRAIN_FORMAT, read_checkpoint
+
+    marker = tmp_path / "ran.txt"
+
+    class Payload:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    path = tmp_path / "ckpt_0000001.pt"
+    with open(path, "wb") as file:
+        pickle.dump({"format": TRAIN_FORMAT, "x": Payload()}, file)
+    with pytest.raises(CheckpointError) as error:
+        read_checkpoint(path, TRAIN_FORMAT)
+    message = str(error.value)
+    assert "weights_only" in message and "execute code" in message and "torch.save(state_dict" in message
+    assert not marker.exists()
