@@ -6,12 +6,24 @@ position (epoch, batches consumed) is all a checkpoint needs to continue the exa
 
 from __future__ import annotations
 
+import signal
 from typing import Any, Iterator
 
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ccdistill.errors import DataError
+
+
+def ignore_stop_signals(worker_id: int = 0) -> None:
+    """DataLoader workers leave SIGINT and SIGTERM to the training process.
+
+    A terminal's Ctrl-C and a scheduler's SIGTERM reach the whole process group; a worker that
+    died of them would take the step in progress with it ("DataLoader worker is killed by
+    signal") before the trainer could save its checkpoint. The trainer stops the workers itself
+    when it exits, and a worker whose parent is gone exits on its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 class StreamLoader:
@@ -48,7 +60,8 @@ class StreamLoader:
         if hasattr(self.dataset, "set_epoch"):
             self.dataset.set_epoch(self.epoch)  # per-sample augmentation seeds depend on the epoch
         loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=self._indices(),
-                            num_workers=self.num_workers, pin_memory=self.pin_memory, drop_last=True)
+                            num_workers=self.num_workers, pin_memory=self.pin_memory, drop_last=True,
+                            worker_init_fn=ignore_stop_signals if self.num_workers else None)
         self._iterator = iter(loader)
 
     def __iter__(self) -> "StreamLoader":

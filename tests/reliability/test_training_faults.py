@@ -208,6 +208,30 @@ def test_sigterm_mid_run_saves_the_current_iteration_and_says_how_to_resume(toyc
     assert (run / "deploy.pt").exists()
 
 
+@pytest.mark.slow
+def test_sigterm_to_the_process_group_with_data_workers_still_saves_the_checkpoint(toycity_root, tmp_path):
+    """A scheduler (or Ctrl-C) signals the whole process group, DataLoader workers included; they
+    must leave the signal to the trainer instead of dying and taking the step with them."""
+    run, marker, release = tmp_path / "run", tmp_path / "at_step", tmp_path / "release"
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    process = subprocess.Popen(
+        [sys.executable, str(SCRIPT), "--hold-after-step", "4", "--marker", str(marker), "--release", str(release),
+         *ci_overrides(toycity_root, run, *SHORT, "data.num_workers=2")],
+        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        _wait_for(marker, process)
+        os.killpg(process.pid, signal.SIGTERM)
+        time.sleep(0.5)
+        release.touch()
+        _, error = process.communicate(timeout=300)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert "DataLoader worker" not in error, error[-3000:]
+    assert process.returncode == 3 and "stopped by SIGTERM at iteration 4 of 6" in error, error[-3000:]
+    assert (run / "ckpt_0000004.pt").exists()
+
+
 def test_sigint_during_a_step_finishes_it_and_saves_that_iteration(toycity_root, tmp_path):
     run = tmp_path / "run"
 
