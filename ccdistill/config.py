@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from ccdistill.errors import ConfigError
-from ccdistill.losses.total import DistillationOptions, LossWeights
+from ccdistill.losses.total import LossOptions, LossWeights
 
 # Shipped inside the package, so a `pip install` has the profiles; the repository's configs/
 # is a link to this folder.
@@ -109,7 +109,7 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     loss: LossWeights = field(default_factory=LossWeights)
-    distill: DistillationOptions = field(default_factory=DistillationOptions)
+    distill: LossOptions = field(default_factory=LossOptions)
 
 
 # Each variant is a set of overrides on top of `full` (SPEC 4.6): switching terms off gives the

@@ -6,7 +6,7 @@ Nighttime Driving), joint transforms, the four training streams and the layout c
 """
 
 from ccdistill.data.acdc import ACDCNight
-from ccdistill.data.build import DATASETS, DatasetBundle, build_datasets
+from ccdistill.data.build import ADAPTATION_SETUPS, DatasetBundle, build_datasets
 from ccdistill.data.check import LayoutReport, check_layout
 from ccdistill.data.cityscapes import CityscapesDataset
 from ccdistill.data.darkzurich import DarkZurichEval, DarkZurichPairs
@@ -40,7 +40,7 @@ from ccdistill.data.transforms import (
 __all__ = [
     "ACDCNight", "CityscapesDataset", "DarkZurichEval", "DarkZurichPairs", "NighttimeDrivingTest",
     "SampleDataset", "SampleFiles", "read_image", "read_label",
-    "DATASETS", "DatasetBundle", "build_datasets", "LayoutReport", "check_layout",
+    "ADAPTATION_SETUPS", "DatasetBundle", "build_datasets", "LayoutReport", "check_layout",
     "SourceStreams", "TargetStreams",
     "IMAGENET_MEAN", "IMAGENET_STD", "Normalization", "EvalTransform", "SourcePairTransform", "TargetPairTransform",
     "sample_rng", "tensor_to_image",

@@ -12,15 +12,15 @@ from ccdistill.config import DataConfig
 from ccdistill.data import acdc, darkzurich
 from ccdistill.data.acdc import ACDCNight
 from ccdistill.data.cityscapes import CityscapesDataset
-from ccdistill.data.darkzurich import DarkZurichEval, DarkZurichPairs
+from ccdistill.data.darkzurich import EVAL_SPLITS, DarkZurichEval, DarkZurichPairs
 from ccdistill.data.io import SampleDataset
 from ccdistill.data.streams import SourceStreams, TargetStreams
 from ccdistill.data.transforms import EvalTransform, SourcePairTransform, TargetPairTransform
 from ccdistill.errors import DataError, InputError
 from ccdistill.normalization import IMAGENET, Normalization
 
-DATASETS: tuple[str, ...] = ("toycity", "cityscapes_darkzurich", "cityscapes_acdc")
-EVAL_SPLITS: tuple[str, ...] = ("val", "test")
+# The adaptation setups data.dataset names: a source dataset with a target dataset (ToyCity has both).
+ADAPTATION_SETUPS: tuple[str, ...] = ("toycity", "cityscapes_darkzurich", "cityscapes_acdc")
 # Precomputed night images come at full resolution: translate before cropping.
 FULL_IMAGE_METHODS: tuple[str, ...] = ("folder",)
 # ToyCity's true night renderings of the source train scenes (the oracle translation); the
@@ -98,8 +98,8 @@ def _toycity_messages(cfg: DataConfig) -> Iterator[None]:
 
 
 def _check_choices(cfg: DataConfig) -> None:
-    if cfg.dataset not in DATASETS:
-        raise InputError(f"data.dataset must be one of {DATASETS}, got {cfg.dataset!r}")
+    if cfg.dataset not in ADAPTATION_SETUPS:
+        raise InputError(f"data.dataset must be one of {ADAPTATION_SETUPS}, got {cfg.dataset!r}")
     if cfg.eval_split not in EVAL_SPLITS:
         raise InputError(f"data.eval_split must be one of {EVAL_SPLITS}, got {cfg.eval_split!r}")
 

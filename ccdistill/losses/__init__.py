@@ -26,7 +26,7 @@ from ccdistill.streams import STREAMS
 from ccdistill.losses.total import (
     DISTILLATION_TERMS,
     TERMS,
-    DistillationOptions,
+    LossOptions,
     LossWeights,
     ccdistill_loss,
     distillation_ramp,
@@ -36,7 +36,7 @@ __all__ = [
     "DISTILLATION_TERMS",
     "STREAMS",
     "TERMS",
-    "DistillationOptions",
+    "LossOptions",
     "LossWeights",
     "allowed_classes",
     "ccdistill_loss",

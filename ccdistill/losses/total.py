@@ -79,7 +79,7 @@ class LossWeights:
 
 
 @dataclass
-class DistillationOptions:
+class LossOptions:
     """The inferred choices of the losses (SPEC 4.8); each field maps to a loss argument.
 
     granularity, grid, distance, symmetric, illumination_pairs: `cdc_loss`.
@@ -101,15 +101,15 @@ class DistillationOptions:
     illumination_pairs: str = "aligned"
 
     def __post_init__(self) -> None:
-        check_choice("DistillationOptions.granularity", self.granularity, GRANULARITIES)
-        check_positive_int("DistillationOptions.grid", self.grid)
-        check_choice("DistillationOptions.distance", self.distance, DISTANCES)
-        check_choice("DistillationOptions.style_mode", self.style_mode, STYLE_MODES)
-        check_choice("DistillationOptions.pseudo_rule", self.pseudo_rule, PSEUDO_RULES)
-        check_choice("DistillationOptions.illumination_pairs", self.illumination_pairs, PAIRS)
+        check_choice("LossOptions.granularity", self.granularity, GRANULARITIES)
+        check_positive_int("LossOptions.grid", self.grid)
+        check_choice("LossOptions.distance", self.distance, DISTANCES)
+        check_choice("LossOptions.style_mode", self.style_mode, STYLE_MODES)
+        check_choice("LossOptions.pseudo_rule", self.pseudo_rule, PSEUDO_RULES)
+        check_choice("LossOptions.illumination_pairs", self.illumination_pairs, PAIRS)
         if not float(self.tau) > 0:
-            raise InputError(f"DistillationOptions.tau must be > 0; got {self.tau!r}")
-        check_unit_interval("DistillationOptions.confidence_threshold", self.confidence_threshold)
+            raise InputError(f"LossOptions.tau must be > 0; got {self.tau!r}")
+        check_unit_interval("LossOptions.confidence_threshold", self.confidence_threshold)
 
 
 def distillation_ramp(
@@ -160,7 +160,7 @@ def ccdistill_loss(
     embeddings: Mapping[str, Tensor] | None,
     label_S: Tensor,
     weights: LossWeights,
-    options: DistillationOptions | None = None,
+    options: LossOptions | None = None,
     iteration: int = 0,
     max_iterations: int = 1,
     label_Tn: Tensor | None = None,
@@ -175,7 +175,7 @@ def ccdistill_loss(
             None when those terms are off.
         label_S: N×H×W Cityscapes trainIds, shared by S_d and S_n (pixel-aligned).
         weights: the λs (`LossWeights`).
-        options: the inferred choices (`DistillationOptions`); None means the defaults.
+        options: the inferred choices (`LossOptions`); None means the defaults.
         iteration, max_iterations: position in training, for the warm-up ramp.
         label_Tn: N×H×W real target-night labels (the `oracle` term only).
 
@@ -184,7 +184,7 @@ def ccdistill_loss(
         "seg_night", "pseudo", "oracle", "cdc", "js", "cds"), plus "total" =
         Σ λ_term · r_term(t) · term (`LossWeights.ramp`: the warm-ups of cdc, js, cds, pseudo).
     """
-    o = DistillationOptions() if options is None else options
+    o = LossOptions() if options is None else options
     terms: dict[str, Tensor] = {}
 
     def need(term: str) -> bool:

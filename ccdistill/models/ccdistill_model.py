@@ -17,7 +17,7 @@ from ccdistill.models.projection import ProjectionHead, check_features
 from ccdistill.models.segmenter import Segmenter, SegmenterOutput
 from ccdistill.models.state_dicts import load_strict
 
-STREAMS: tuple[str, ...] = ("night", "day")
+NETWORKS: tuple[str, ...] = ("night", "day")  # M_n (deployed by CCDistill), M_d (source-only baseline)
 
 
 class CCDistillModel(nn.Module):
@@ -122,7 +122,7 @@ class CCDistillModel(nn.Module):
         Returns the module itself, not a copy: its state dict holds neither the projection head
         nor the other segmenter, so inference costs exactly one plain segmenter.
         """
-        if stream not in STREAMS:
+        if stream not in NETWORKS:
             raise InputError(
                 f"stream is {stream!r}, but 'night' (M_n, CCDistill) or 'day' (M_d, source-only "
                 "baseline) was expected."

@@ -15,7 +15,7 @@ from torch.utils.data import DataLoader
 
 from ccdistill.config import DataConfig
 from ccdistill.data import (
-    DATASETS,
+    ADAPTATION_SETUPS as DATASETS,
     ACDCNight,
     CityscapesDataset,
     DarkZurichEval,

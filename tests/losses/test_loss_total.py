@@ -9,7 +9,7 @@ import torch
 
 from ccdistill.errors import InputError
 from ccdistill.losses import (
-    DistillationOptions,
+    LossOptions,
     LossWeights,
     ccdistill_loss,
     distillation_ramp,
@@ -109,7 +109,7 @@ def test_options_reach_the_losses():
     weights = LossWeights(seg_day=0, seg_night=0, js=0, cds=0)
     plain = ccdistill_loss(outputs, embeddings, label, weights)
     other = ccdistill_loss(outputs, embeddings, label, weights,
-                           DistillationOptions(granularity="token", grid=2, pseudo_tolerant=True))
+                           LossOptions(granularity="token", grid=2, pseudo_tolerant=True))
     assert other["pseudo"].item() < plain["pseudo"].item()
     assert other["cdc"].item() != pytest.approx(plain["cdc"].item())
 
@@ -135,11 +135,11 @@ def test_nothing_enabled_is_an_error():
 @pytest.mark.parametrize(
     "make, name",
     [
-        (lambda: DistillationOptions(granularity="pixel"), "granularity"),
-        (lambda: DistillationOptions(style_mode="gram"), "style_mode"),
-        (lambda: DistillationOptions(pseudo_rule="dannet"), "pseudo_rule"),
-        (lambda: DistillationOptions(tau=0), "tau"),
-        (lambda: DistillationOptions(grid=0), "grid"),
+        (lambda: LossOptions(granularity="pixel"), "granularity"),
+        (lambda: LossOptions(style_mode="gram"), "style_mode"),
+        (lambda: LossOptions(pseudo_rule="dannet"), "pseudo_rule"),
+        (lambda: LossOptions(tau=0), "tau"),
+        (lambda: LossOptions(grid=0), "grid"),
         (lambda: LossWeights(cdc=-1.0), "cdc"),
         (lambda: LossWeights(warmup_fraction=2.0), "warmup_fraction"),
     ],
