@@ -45,7 +45,7 @@ def term_reports(trainer, source: dict, target: dict, iteration: int | None = No
     max_iterations = config.train.max_iterations
     iteration = max_iterations - 1 if iteration is None else iteration
     images = stream_images(source, target, trainer.plan.streams, trainer.device)
-    label_Tn = target.get("label") if config.loss.oracle > 0 else None
+    label_Tn = target.get("label_T_n") if config.loss.oracle > 0 else None
     outputs, embeddings = trainer.forward(images)
     terms = ccdistill_loss(outputs, embeddings, source["label"].to(trainer.device), config.loss,
                            config.distill, iteration=iteration, max_iterations=max_iterations,

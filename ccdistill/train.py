@@ -108,9 +108,9 @@ class StreamForward(nn.Module):
 
 def stream_images(source: dict, target: dict, streams: Sequence[str] = STREAMS,
                   device: torch.device | str | None = None) -> dict[str, torch.Tensor]:
-    """The batch dicts of the data pipeline -> {S_d, S_n, T_d, T_n} images (on `device`)."""
-    available = {"S_d": source["image"], "S_n": source.get("image_night"),
-                 "T_d": target.get("image_ref"), "T_n": target.get("image")}
+    """The data pipeline's source and target batches (keyed by the stream symbols) -> the
+    images of `streams`, on `device`."""
+    available = {**source, **target}
     return {s: available[s].to(device, non_blocking=True) if device else available[s] for s in streams}
 
 
@@ -433,7 +433,7 @@ class Trainer:
                     else contextlib.nullcontext())
         with autocast:
             outputs, embeddings = self.forward(images)
-            label_Tn = target.get("label") if self.config.loss.oracle > 0 else None
+            label_Tn = target.get("label_T_n") if self.config.loss.oracle > 0 else None
             return ccdistill_loss(
                 outputs, embeddings, label_S=source["label"].to(self.device, non_blocking=True),
                 weights=self.config.loss, options=self.config.distill, iteration=self.iteration,

@@ -29,6 +29,17 @@ SOURCE_STREAM = 1
 TARGET_STREAM = 2
 
 
+# The loaders' sample keys -> the paper's stream symbols, in what the training streams yield:
+# source batches {"S_d", "S_n", "label", "name"}, target batches {"T_n", "T_d", "label_T_n", "name"}.
+SOURCE_KEYS: dict[str, str] = {"image": "S_d", "image_night": "S_n"}
+TARGET_KEYS: dict[str, str] = {"image": "T_n", "image_ref": "T_d", "label": "label_T_n"}
+
+
+def stream_keys(sample: dict[str, Any], keys: dict[str, str]) -> dict[str, Any]:
+    """Rename a transformed sample's image keys to the stream symbols (other keys unchanged)."""
+    return {keys.get(key, key): value for key, value in sample.items()}
+
+
 class _EpochSeeded(Dataset):
     """seed/epoch bookkeeping shared by the stream datasets."""
 
@@ -53,7 +64,7 @@ class _EpochSeeded(Dataset):
 
 
 class SourceStreams(_EpochSeeded):
-    """S_d, S_n and the label: `{"image": S_d, "image_night": S_n, "label", "name"}`, images as
+    """S_d, S_n and the label: `{"S_d", "S_n", "label", "name"}` (the stream symbols), images as
     3×H×W floats normalised with the transform's `normalization`, label H×W int64.
 
     S_n = translator(S_d, reference, name, rng) on uint8 arrays, with `reference` a T_n image drawn
@@ -121,7 +132,7 @@ class SourceStreams(_EpochSeeded):
             sample = self._geometric(self._translate(sample, rng), rng)
         else:
             sample = self._translate(self._geometric(sample, rng), rng)
-        return to_tensors(sample, self.normalization)
+        return stream_keys(to_tensors(sample, self.normalization), SOURCE_KEYS)
 
     def __repr__(self) -> str:
         return (
@@ -131,7 +142,7 @@ class SourceStreams(_EpochSeeded):
 
 
 class TargetStreams(_EpochSeeded):
-    """T_n and T_d: `{"image": T_n, "image_ref": T_d, "name"}` (+ `label` of T_n when the pair
+    """T_n and T_d: `{"T_n", "T_d", "name"}` (+ `label_T_n` when the pair
     dataset has one, as ToyCity does), sharing one rescale/crop/resize/flip.
 
     Args:
@@ -158,8 +169,8 @@ class TargetStreams(_EpochSeeded):
     def __getitem__(self, index: int) -> dict[str, Any]:
         sample = self.pairs.load(index)
         if self.transform is None:
-            return to_tensors(sample, self.normalization)
-        return self.transform(sample, self.rng(index))
+            return stream_keys(to_tensors(sample, self.normalization), TARGET_KEYS)
+        return stream_keys(self.transform(sample, self.rng(index)), TARGET_KEYS)
 
     def __repr__(self) -> str:
         return f"TargetStreams({len(self)} pairs, labels={self.pairs.has_labels}, transform={self.transform!r})"

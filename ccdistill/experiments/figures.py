@@ -176,8 +176,8 @@ def fixed_batch(config: Config, size: int = BATCH_SIZE) -> dict[str, torch.Tenso
     bundle = build_datasets(config.data, seed=config.train.seed)
     source = [bundle.source[i] for i in range(size)]
     target = [bundle.target[i] for i in range(size)]
-    return {"S_d": torch.stack([s["image"] for s in source]), "S_n": torch.stack([s["image_night"] for s in source]),
-            "T_d": torch.stack([t["image_ref"] for t in target]), "T_n": torch.stack([t["image"] for t in target])}
+    return {stream: torch.stack([sample[stream] for sample in (source if stream in ("S_d", "S_n") else target)])
+            for stream in ("S_d", "S_n", "T_d", "T_n")}
 
 
 @torch.no_grad()

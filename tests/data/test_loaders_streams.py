@@ -54,7 +54,7 @@ def toy_root(tmp_path):
 
 def assert_streams_aligned(sample):
     label = sample["label"].numpy()
-    assert_aligned(tensor_to_image(sample["image"]), tensor_to_image(sample["image_night"]), label)
+    assert_aligned(tensor_to_image(sample["S_d"]), tensor_to_image(sample["S_n"]), label)
 
 
 def test_source_streams_translate_after_the_crop(toy_root):
@@ -69,8 +69,8 @@ def test_source_streams_translate_after_the_crop(toy_root):
         CityscapesDataset(toy_root / "source"), recording, references, SourcePairTransform(crop=(24, 24), scale=(0.9, 1.0))
     )
     sample = streams[1]
-    assert set(sample) == {"image", "image_night", "label", "name"}
-    assert sample["image"].shape == sample["image_night"].shape == (3, 24, 24) and sample["label"].shape == (24, 24)
+    assert set(sample) == {"S_d", "S_n", "label", "name"}
+    assert sample["S_d"].shape == sample["S_n"].shape == (3, 24, 24) and sample["label"].shape == (24, 24)
     # The translator saw the crop, one T_n reference, and the S_d file stem.
     assert seen == [((24, 24, 3), (32, 64, 3), "toysource_000001_000020_leftImg8bit")]
     assert_streams_aligned(sample)
@@ -94,24 +94,24 @@ def test_stream_augmentation_depends_on_seed_epoch_and_index_only(toy_root):
                              transform=SourcePairTransform(crop=(16, 16), scale=(0.5, 1.0)), seed=seed)
 
     first, again = build(0), build(0)
-    torch.testing.assert_close(first[2]["image"], again[2]["image"])
-    reference = first[2]["image"]
+    torch.testing.assert_close(first[2]["S_d"], again[2]["S_d"])
+    reference = first[2]["S_d"]
     changed = []
     for epoch in range(1, 5):
         first.set_epoch(epoch)
-        changed.append(not torch.equal(first[2]["image"], reference))
+        changed.append(not torch.equal(first[2]["S_d"], reference))
     assert any(changed)
     first.set_epoch(0)
-    torch.testing.assert_close(first[2]["image"], reference)
+    torch.testing.assert_close(first[2]["S_d"], reference)
 
 
 def test_target_streams_pair_night_with_day_and_share_geometry(toy_root):
     pairs = DarkZurichPairs(toy_root / "target")
     streams = TargetStreams(pairs, TargetPairTransform(scale=(0.9, 1.1), crop=(28, 28), size=(20, 20)), seed=3)
     sample = streams[0]
-    assert set(sample) == {"image", "image_ref", "name", "label"}
-    assert sample["image"].shape == sample["image_ref"].shape == (3, 20, 20) and sample["label"].shape == (20, 20)
-    night, day = tensor_to_image(sample["image"]), tensor_to_image(sample["image_ref"])
+    assert set(sample) == {"T_n", "T_d", "name", "label_T_n"}
+    assert sample["T_n"].shape == sample["T_d"].shape == (3, 20, 20) and sample["label_T_n"].shape == (20, 20)
+    night, day = tensor_to_image(sample["T_n"]), tensor_to_image(sample["T_d"])
     # The fixture's T_n is T_d dimmed, so shared geometry means night = day / 4 pixel by pixel.
     assert np.abs(night.astype(int) - day.astype(int) // NIGHT_DIMMING).max() <= 3
 
@@ -128,7 +128,7 @@ def test_streams_batch_through_a_dataloader(toy_root):
     source = SourceStreams(CityscapesDataset(toy_root / "source"), dim_translator,
                            transform=SourcePairTransform(crop=(16, 16)))
     batch = next(iter(DataLoader(source, batch_size=2, num_workers=0)))
-    assert batch["image"].shape == (2, 3, 16, 16) and batch["label"].dtype == torch.int64
+    assert batch["S_d"].shape == (2, 3, 16, 16) and batch["label"].dtype == torch.int64
     assert len(batch["name"]) == 2
 
 
@@ -163,8 +163,8 @@ def test_build_datasets_toycity(toy_root, translator_calls):
     assert len(bundle.source) == 4 and len(bundle.target) == 4 and len(bundle.evaluation) == 2
     assert len(bundle.source.night_references) == 4  # the T_n frames are FDA's style references
     source, target, evaluation = bundle.source[0], bundle.target[0], bundle.evaluation[0]
-    assert source["image"].shape == source["image_night"].shape == (3, 16, 16)
-    assert target["image"].shape == target["image_ref"].shape == (3, 16, 16)
+    assert source["S_d"].shape == source["S_n"].shape == (3, 16, 16)
+    assert target["T_n"].shape == target["T_d"].shape == (3, 16, 16)
     assert evaluation["image"].shape == (3, 32, 64) and evaluation["label"].shape == (32, 64)
     assert isinstance(bundle.evaluation, DarkZurichEval) and bundle.source.seed == 7
     bundle.set_epoch(3)
@@ -187,7 +187,7 @@ def test_build_datasets_real_layouts(tmp_path, translator_calls):
                      target_crop=(24, 24), target_size=(16, 16))
     bundle = build_datasets(cfg)
     assert len(bundle.source) == 2 and len(bundle.target) == 2 and len(bundle.evaluation) == 1
-    assert bundle.target[1]["image_ref"].shape == (3, 16, 16)
+    assert bundle.target[1]["T_d"].shape == (3, 16, 16)
     with pytest.raises(InputError, match="data.target_root is empty"):
         build_datasets(DataConfig(dataset="cityscapes_darkzurich", source_root=str(tmp_path / "cityscapes")))
     with pytest.raises(InputError, match="translation_folder"):
@@ -210,8 +210,8 @@ def test_build_datasets_with_the_real_translators(toy_root, translation):
     cfg = toy_config(toy_root, translation=translation, translation_beta=0.1, source_crop=(24, 24), source_scale=(0.75, 1.0))
     bundle = build_datasets(cfg)
     sample = bundle.source[0]
-    assert sample["image_night"].shape == sample["image"].shape == (3, 24, 24)
+    assert sample["S_n"].shape == sample["S_d"].shape == (3, 24, 24)
     if translation == "folder":  # the oracle: true night renderings, pixel-aligned after the crop
         assert_streams_aligned(sample)
     else:
-        assert not torch.equal(sample["image_night"], sample["image"])
+        assert not torch.equal(sample["S_n"], sample["S_d"])

@@ -33,12 +33,12 @@ def test_oracle_translation_pairs_each_source_image_with_its_true_night(toycity)
     bundle = build_datasets(cfg)
     for index, files in enumerate(bundle.source.source.samples):
         sample = bundle.source[index]
-        day, night = tensor_to_image(sample["image"]), tensor_to_image(sample["image_night"])
+        day, night = tensor_to_image(sample["S_d"]), tensor_to_image(sample["S_n"])
         true_day = read_image(files.image)
         true_night = read_image(toycity / "source/leftImg8bit_night/train/toysource" / files.image.name)
         flipped = np.array_equal(day, true_day[:, ::-1])
         assert flipped or np.array_equal(day, true_day)
         np.testing.assert_array_equal(night, true_night[:, ::-1] if flipped else true_night)
     target, evaluation = bundle.target[0], bundle.evaluation[0]
-    assert target["image"].shape == target["image_ref"].shape == (3, 16, 16) and target["label"].shape == (16, 16)
+    assert target["T_n"].shape == target["T_d"].shape == (3, 16, 16) and target["label_T_n"].shape == (16, 16)
     assert evaluation["label"].shape == SIZE and int(evaluation["label"].max()) <= 255
