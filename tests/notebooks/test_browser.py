@@ -67,7 +67,8 @@ def lab(tmp_path_factory, chromium):
     root = tmp_path_factory.mktemp("lab") / "notebooks"
     shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns("students", ".ipynb_checkpoints"))
     port, token = _free_port(), secrets.token_hex(16)
-    env = dict(os.environ, CCDISTILL_PROFILE="ci", OMP_NUM_THREADS="1",
+    # The ci profile unless asked otherwise (the README screenshot: CCDISTILL_SCREENSHOT_PROFILE=cpu).
+    env = dict(os.environ, CCDISTILL_PROFILE=os.environ.get("CCDISTILL_SCREENSHOT_PROFILE", "ci"), OMP_NUM_THREADS="1",
                JUPYTER_CONFIG_DIR=str(root.parent / "config"), JUPYTER_RUNTIME_DIR=str(root.parent / "runtime"),
                PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     # The copy sits outside the repository: its ToyCity and runs go beside it (setup() finds no repo root).
