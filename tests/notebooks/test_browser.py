@@ -66,6 +66,7 @@ def lab(tmp_path_factory, chromium):
     """(base URL, token) of a JupyterLab serving a copy of notebooks/ (the stored files stay untouched)."""
     root = tmp_path_factory.mktemp("lab") / "notebooks"
     shutil.copytree(REPO / "notebooks", root, ignore=shutil.ignore_patterns("students", ".ipynb_checkpoints"))
+    _clear_outputs(root)  # so that a prompt number in the page can only come from this Run All
     port, token = _free_port(), secrets.token_hex(16)
     # The ci profile unless asked otherwise (the README screenshot: CCDISTILL_SCREENSHOT_PROFILE=cpu).
     env = dict(os.environ, CCDISTILL_PROFILE=os.environ.get("CCDISTILL_SCREENSHOT_PROFILE", "ci"), OMP_NUM_THREADS="1",
@@ -131,6 +132,25 @@ def test_slider_moves_readout_to_kernel_answer(lab, chromium, notebook, slider, 
         shutil.copyfile(shot, target)
 
 
+def _clear_outputs(folder: Path) -> None:
+    """Drop the stored outputs and execution counts of the served copies."""
+    import nbformat
+
+    for path in folder.glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nbformat.write(notebook, path)
+
+
+def _accept_kernel_dialog(page) -> None:
+    """A loaded JupyterLab sometimes asks which kernel to start; the preselected one is right."""
+    dialog = page.locator(".jp-Dialog", has_text="Select Kernel")
+    if dialog.count() and dialog.first.is_visible():
+        dialog.first.get_by_role("button", name="Select").click()
+
+
 def _run_all(page, attempts: int = 3) -> None:
     """Run menu -> Run All Cells once the kernel is idle; again if no cell started (a Run All
     sent while the kernel is still connecting is dropped)."""
@@ -139,6 +159,7 @@ def _run_all(page, attempts: int = 3) -> None:
     status = page.locator("#jp-main-statusbar").get_by_text(re.compile(r"\| Idle")).first
     first_prompt = page.locator(".jp-CodeCell .jp-InputPrompt").first
     for _ in range(attempts):
+        _accept_kernel_dialog(page)
         expect(status).to_be_visible(timeout=SERVER_START_S * 1000)
         page.get_by_text("Run", exact=True).first.click()
         page.get_by_text("Run All Cells", exact=True).first.click()
@@ -154,7 +175,9 @@ def _drive(page, base: str, token: str, notebook: str, slider: str, variable: st
     """Open, run all, move the slider, compare page and kernel; returns the screenshot path."""
     from playwright.sync_api import expect
 
-    page.goto(f"{base}/lab/tree/{notebook}?token={token}")
+    # A workspace of its own, reset: JupyterLab would otherwise restore the tabs of the previous
+    # case, and a hidden notebook's cells would answer the locators below.
+    page.goto(f"{base}/lab/workspaces/{Path(notebook).stem}/tree/{notebook}?reset&token={token}")
     page.locator(".jp-Notebook").first.wait_for(timeout=SERVER_START_S * 1000)
     _run_all(page)
 
