@@ -150,7 +150,7 @@ def one_sentence(shell: Any, etype: type, value: BaseException, tb: Any, tb_offs
     IPython's run loop discards what the handler returns, so the handler sends the one-line
     traceback itself through `_showtraceback`, the method ipykernel overrides to publish the
     error output (and which marks the cell as failed, so Run All still stops here)."""
-    from ccdistill.cli import user_message  # strips DataLoader worker tracebacks
+    from ccdistill.cli.messages import user_message  # strips DataLoader worker tracebacks
 
     stb = [f"{etype.__name__}: {user_message(value)}"]
     show = getattr(shell, "_showtraceback", None)

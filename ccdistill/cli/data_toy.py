@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ccdistill.cli import parse_size
+from ccdistill.cli.args import parse_size
 
 
 def run(args: argparse.Namespace) -> int:

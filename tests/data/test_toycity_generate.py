@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from ccdistill.data.labels import KNOWN_TRAIN_IDS, label_ids_to_train_ids
-from ccdistill.cli import parse_size
+from ccdistill.cli.args import parse_size
 from ccdistill.cli.data_toy import register as register_toy
 from ccdistill.data.toycity import generate_toycity
 from ccdistill.data.toycity.generate import PARTIAL
