@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ccdistill.data.toycity.style import CityStyle, Range
 from ccdistill.data.translate import srgb_to_linear
+from ccdistill.toycity.style import CityStyle, Range
 
 # Facade run kinds.
 FACADE_BUILDING, FACADE_GAP, FACADE_CROSSING = 0, 1, 2
