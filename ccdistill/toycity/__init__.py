@@ -9,8 +9,9 @@ and relit at any night strength:
 
 `generate_toycity(root)` writes the on-disk benchmark in the Cityscapes (source) and Dark
 Zurich (target) layouts; see docs/DATA.md. Reading it back is the data package's job
-(`ccdistill.data`; the labelled target-day split is `ccdistill.data.toycity_target_day`): this
-package only renders, and imports nothing from `ccdistill.data`.
+(`ccdistill.data`; the labelled target-day split is `ccdistill.data.toycity_target_day`): the
+renderer imports nothing from `ccdistill.data` (only figure.py, the docs-figure script, uses its
+translations), so the data package may import it without a loop.
 """
 
 from ccdistill.toycity.generate import generate_toycity, verify_toycity

@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ccdistill.data.labels import CLASS_NAMES, PALETTE, colorize
 from ccdistill.data.translate import fda_translate, lab_translate, relight
+from ccdistill.labels import CLASS_NAMES, PALETTE, colorize
 from ccdistill.toycity.render import render
 from ccdistill.toycity.scene import sample_scene
 

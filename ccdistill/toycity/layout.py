@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ccdistill.data.translate import srgb_to_linear
+from ccdistill.srgb import srgb_to_linear
 from ccdistill.toycity.style import CityStyle, Range
 
 # Facade run kinds.

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ccdistill.data.labels import CLASS_NAMES, IGNORE_INDEX, train_ids_to_label_ids
+from ccdistill.labels import CLASS_NAMES, IGNORE_INDEX, train_ids_to_label_ids
+from ccdistill.srgb import srgb_to_linear
 from ccdistill.toycity.layout import (
     FACADE_BUILDING, KERB_WIDTH, LANE_DASH_DUTY, LANE_DASH_PERIOD, SKYLINE_DISTANCE, SKYLINE_TREES,
     Car, Person, Prop, StreetLayout, Traffic,
 )
 from ccdistill.toycity.style import CityStyle
 from ccdistill.toycity.textures import glow, hash01, upsample_bilinear, value_noise
-from ccdistill.data.translate import srgb_to_linear
 
 ID = {name: index for index, name in enumerate(CLASS_NAMES)}
 EGO_VEHICLE_LABEL_ID = 1  # Cityscapes labelId of "ego vehicle" (trainId: ignored)
