@@ -14,8 +14,8 @@ renderer imports nothing from `ccdistill.data` (only figure.py, the docs-figure 
 translations), so the data package may import it without a loop.
 """
 
+from ccdistill.toycity.camera import View
 from ccdistill.toycity.generate import generate_toycity, verify_toycity
-from ccdistill.toycity.raster import View
 from ccdistill.toycity.render import render
 from ccdistill.toycity.scene import Scene, paired_scene, render_example, sample_scene
 from ccdistill.toycity.style import SOURCE_CITY, TARGET_CITY, CameraStyle, CityStyle, get_city

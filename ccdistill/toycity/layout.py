@@ -51,6 +51,7 @@ CAR_WIDTH: Range = (1.7, 1.95)
 CAR_HEIGHT: Range = (1.4, 1.65)
 CAR_MIN_GAP = 7.5  # metres between two cars in one lane
 NEAREST_OBJECT = 4.0  # closer objects would fill the frame
+SHADOW_LATERAL = 0.7  # share of the sun direction across the street (vs along it)
 
 
 def _uniform(rng: np.random.Generator, bounds: Range) -> float:
@@ -172,6 +173,18 @@ class StreetLayout:
         for z0, z1 in self.crossings:
             inside |= (z >= z0) & (z < z1)
         return inside
+
+    def sun_facade_height(self, z: np.ndarray) -> np.ndarray:
+        """Height of the sun-side facades at each Z: what casts the street's shadows."""
+        return self.facades[(self.sun_side + 1) // 2].building_height_at(z)
+
+    def ground_lit(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """1 where the ground at world (x, z) sees the sun, 0 in the shadow of the sun-side
+        facades (their shadow reaches height / tan(elevation) · lateral share across)."""
+        sun_line = self.facades[(self.sun_side + 1) // 2].x
+        distance = self.sun_side * (sun_line - x)
+        reach = self.sun_facade_height(z) * SHADOW_LATERAL / self.sun_tan
+        return ((distance >= reach) | (distance < 0)).astype(np.float32)
 
 
 @dataclass(eq=False)

@@ -17,8 +17,9 @@ from typing import Sequence
 import numpy as np
 
 from ccdistill.errors import InputError
+from ccdistill.toycity.camera import View
 from ccdistill.toycity.layout import StreetLayout, Traffic, sample_layout, sample_traffic
-from ccdistill.toycity.raster import SceneLayers, View, rasterize
+from ccdistill.toycity.raster import SceneLayers, rasterize
 from ccdistill.toycity.render import render
 from ccdistill.toycity.style import CityStyle, get_city
 
