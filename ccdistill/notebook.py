@@ -121,7 +121,7 @@ def require_toycity(root: str | os.PathLike, given_by: str = "setup(root=...)") 
     """`root` if it holds a generated ToyCity, else DataError saying how to make it.
 
     `given_by` names where the path came from, so the sentence says what to change."""
-    from ccdistill.data.toycity.generate import read_manifest  # numpy only
+    from ccdistill.toycity.generate import read_manifest  # numpy only
 
     root = Path(root)
     if read_manifest(root) is None:
@@ -133,8 +133,8 @@ def require_toycity(root: str | os.PathLike, given_by: str = "setup(root=...)") 
 
 def prepare_toycity(profile: str, project: Path) -> Path:
     """The profile's ToyCity under `project`, generated first if missing (same settings: kept)."""
-    from ccdistill.data.toycity import generate_toycity
-    from ccdistill.data.toycity.generate import read_manifest
+    from ccdistill.toycity import generate_toycity
+    from ccdistill.toycity.generate import read_manifest
 
     settings = dict(TOYCITY[profile])
     root = project / settings.pop("folder")

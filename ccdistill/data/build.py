@@ -49,7 +49,7 @@ class DatasetBundle:
 
 def _roots(cfg: DataConfig) -> tuple[Path, Path]:
     if cfg.dataset == "toycity":
-        from ccdistill.data.toycity.generate import verify_toycity
+        from ccdistill.toycity.generate import verify_toycity
 
         root = Path(cfg.root)
         verify_toycity(root)  # a half-swapped, deleted or replaced-file root fails here, not mid-run
@@ -86,7 +86,7 @@ def _toycity_messages(cfg: DataConfig) -> Iterator[None]:
     if cfg.dataset != "toycity":
         yield
         return
-    from ccdistill.data.toycity.generate import regenerate_hint
+    from ccdistill.toycity.generate import regenerate_hint
 
     try:
         yield

@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 from ccdistill.errors import DataError, InputError
+from ccdistill.srgb import linear_to_srgb, srgb_to_linear
 
 METHODS: tuple[str, ...] = ("fda", "lab", "relight", "folder", "none")
 REFERENCE_METHODS: tuple[str, ...] = ("fda", "lab")  # methods that need a target-night reference
@@ -44,11 +45,6 @@ PNG_COMPRESS_LEVEL = 3
 MAX_BETA = 0.5  # beyond half the image the "low-frequency" window is the whole spectrum
 UINT8_MAX = 255.0
 
-# sRGB (IEC 61966-2-1) transfer function.
-SRGB_LINEAR_THRESHOLD = 0.04045
-SRGB_LINEAR_SLOPE = 12.92
-SRGB_OFFSET = 0.055
-SRGB_EXPONENT = 2.4
 # Linear sRGB -> CIE XYZ under the D65 white point, and that white point.
 RGB_TO_XYZ = np.array(
     [[0.4124564, 0.3575761, 0.1804375],
@@ -69,26 +65,6 @@ SHOT_REFERENCE_LEVEL = 0.05
 
 # ---------------------------------------------------------------------------------------------
 # Colour conversions
-
-
-def srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
-    """sRGB values in [0, 1] (any shape) -> linear RGB in [0, 1]."""
-    srgb = np.asarray(srgb)
-    return np.where(
-        srgb <= SRGB_LINEAR_THRESHOLD,
-        srgb / SRGB_LINEAR_SLOPE,
-        ((srgb + SRGB_OFFSET) / (1 + SRGB_OFFSET)) ** SRGB_EXPONENT,
-    )
-
-
-def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
-    """Linear RGB in [0, 1] (any shape) -> sRGB in [0, 1] (input clipped to [0, 1] first)."""
-    linear = np.clip(linear, 0.0, 1.0)
-    return np.where(
-        linear <= SRGB_LINEAR_THRESHOLD / SRGB_LINEAR_SLOPE,
-        linear * SRGB_LINEAR_SLOPE,
-        (1 + SRGB_OFFSET) * linear ** (1 / SRGB_EXPONENT) - SRGB_OFFSET,
-    )
 
 
 def _lab_f(t: np.ndarray) -> np.ndarray:
