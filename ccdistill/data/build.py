@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Iterator
 
 from ccdistill.config import DataConfig
-from ccdistill.data import acdc, darkzurich
 from ccdistill.data.acdc import ACDCNight
 from ccdistill.data.cityscapes import CityscapesDataset
 from ccdistill.data.darkzurich import EVAL_SPLITS, DarkZurichEval, DarkZurichPairs
-from ccdistill.data.io import SampleDataset
+from ccdistill.data.datasets import SampleDataset
+from ccdistill.data.layouts import ACDC, DARK_ZURICH
 from ccdistill.data.streams import SourceStreams, TargetStreams
 from ccdistill.data.transforms import EvalTransform, SourcePairTransform, TargetPairTransform
 from ccdistill.errors import DataError, InputError
@@ -109,10 +109,10 @@ def _evaluation_split(cfg: DataConfig, target_root: Path, normalization: Normali
     split = cfg.eval_split
     if cfg.dataset == "cityscapes_acdc":
         evaluation: SampleDataset = ACDCNight(target_root, split, transform)
-        labels, server = acdc.label_kind(split), "acdc"
+        labels, server = ACDC.label_kind(split), "acdc"
     else:
         evaluation = DarkZurichEval(target_root, split, transform)
-        labels, server = darkzurich.label_kind(split), "darkzurich"
+        labels, server = DARK_ZURICH.label_kind(split), "darkzurich"
     if not evaluation.has_labels:
         # Found now, before any training step, rather than at the first validation.
         where = f"{target_root} has no {split} labels to score against ({target_root / labels.folder} not found"

@@ -16,7 +16,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 from torch.utils.data import Dataset
 
-from ccdistill.data.io import PathLike, SampleDataset, read_image
+from ccdistill.data.datasets import SampleDataset
+from ccdistill.data.io import PathLike, read_image
 from ccdistill.data.transforms import JointTransform, sample_rng, to_tensors
 from ccdistill.errors import DataError, InputError
 from ccdistill.normalization import IMAGENET, Normalization
