@@ -42,7 +42,8 @@ class DatasetBundle:
     evaluation: SampleDataset
 
     def set_epoch(self, epoch: int) -> None:
-        """Select the augmentations of `epoch` in both training streams."""
+        """Select the augmentations of `epoch` in both training streams, as the trainer's
+        `StreamLoader`s do as each epoch starts (for loops that draw from the bundle by hand)."""
         self.source.set_epoch(epoch)
         self.target.set_epoch(epoch)
 
@@ -156,7 +157,8 @@ def build_datasets(
             ImageNet's, which the torchvision backbones and `tiny` use).
 
     Returns:
-        DatasetBundle(source, target, evaluation); call `bundle.set_epoch(e)` each epoch.
+        DatasetBundle(source, target, evaluation); `StreamLoader` advances each stream's epoch
+        (`bundle.set_epoch(e)` does it for loops of your own).
         DataError (before any training step) when the evaluation split has no labels.
     """
     cfg = cfg if cfg is not None else DataConfig()

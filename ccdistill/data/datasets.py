@@ -12,39 +12,34 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from torch.utils.data import Dataset
 
 from ccdistill.data.io import PathLike, SampleFiles, load_sample
 from ccdistill.data.layouts import DatasetLayout, FileKind, strip_suffix
-from ccdistill.data.transforms import EvalTransform, sample_rng
+from ccdistill.data.sampling import EpochSeeded
+from ccdistill.data.transforms import EvalTransform
 
 Transform = Callable[[dict[str, Any], np.random.Generator], dict[str, Any]]
 
 
-class SampleDataset(Dataset):
+class SampleDataset(EpochSeeded):
     """A list of `SampleFiles` served as dicts: `load(i)` gives uint8 arrays, `dataset[i]` gives
     `transform(load(i), rng)` with rng = sample_rng(seed, epoch, i) (default transform: tensors at
     native size, ImageNet-normalised; pass EvalTransform(normalization=...) for another
     segmenter's mean/std; `label` H×W int64)."""
 
     def __init__(self, samples: Sequence[SampleFiles], transform: Transform | None = None, seed: int = 0) -> None:
+        super().__init__(seed)
         self.samples = list(samples)
         self.transform = transform if transform is not None else EvalTransform()
-        self.seed = seed
-        self.epoch = 0
 
     def __len__(self) -> int:
         return len(self.samples)
-
-    def set_epoch(self, epoch: int) -> None:
-        """Choose the augmentation draws of this epoch (call before creating the DataLoader iterator)."""
-        self.epoch = int(epoch)
 
     def load(self, index: int) -> dict[str, Any]:
         return load_sample(self.samples[index])
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        return self.transform(self.load(index), sample_rng(self.seed, self.epoch, index))
+        return self.transform(self.load(index), self.rng(index))
 
     @property
     def has_labels(self) -> bool:
