@@ -1,9 +1,10 @@
 """`check_layout(dataset, root)`: does a folder hold a real dataset the loaders can read?
 
-What to check comes from the dataset's `DatasetLayout` (ccdistill.data.layouts). For each split it counts images, references, labels and pairs, builds the split's loader (which
-validates every expected file path), decodes the first sample and reads the header of every
-other file (its size must match its image's; a PNG must end with its end marker), so a half-size
-label or a truncated image anywhere in a split is found without decoding the dataset. Anything
+What to check comes from the dataset's `DatasetLayout` (ccdistill.data.layouts). For each split
+it counts images, references, labels and pairs, builds the split's loader (which validates every
+expected file path), decodes the first sample and reads the header of every other file (its size
+must match its image's; a PNG must end with its end marker), so a half-size label or a truncated
+image anywhere in a split is found without decoding the dataset. Anything
 missing is reported with the exact path pattern and the official archive it comes from; a root
 one level too high or too low and archives left zipped in the root are named as such. Official
 counts are shown as information only: fixture and ToyCity trees are much smaller and still usable.
@@ -20,6 +21,7 @@ from ccdistill.data.datasets import LayoutDataset, SampleDataset
 from ccdistill.data.io import PathLike, SampleFiles, probe_image
 from ccdistill.data.layouts import DATASETS, LAYOUTS, DatasetLayout, FileKind
 from ccdistill.errors import DataError, InputError
+
 MAX_LISTED = 5  # file problems listed per split; the rest are counted
 
 

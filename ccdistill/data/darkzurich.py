@@ -20,8 +20,7 @@ from pathlib import Path
 
 from ccdistill.data.datasets import LayoutDataset, SampleDataset, Transform, require_all, sample_files
 from ccdistill.data.io import PathLike, SampleFiles
-from ccdistill.data.layouts import FileKind
-from ccdistill.data.layouts import DARK_ZURICH
+from ccdistill.data.layouts import DARK_ZURICH, FileKind
 from ccdistill.errors import DataError, InputError
 
 EVAL_SPLITS: tuple[str, ...] = tuple(split for split in DARK_ZURICH.splits if split not in DARK_ZURICH.paired)

@@ -95,18 +95,23 @@ class Files:
 
     A file's name is its image's stem plus `suffix`; `stem` is how that stem reads in the
     pattern shown to the user. Labels name the encoding of `suffix` in `ids` and may have the
-    other one in `alt_suffix` (trainIds files are preferred when both exist)."""
+    other one in `alt_suffix` (trainIds files are preferred when both exist). The images' own
+    `sequence` is "{seq}" or None: the other kinds' sub-folders are named after it."""
 
     what: str  # "{split} images" -> "Cityscapes train images"
     folder: str  # relative to the dataset root
-    suffix: str
-    stem: str = "<stem>"
-    sequence: str | None = "{seq}"
-    ids: str = "trainIds"
-    alt_suffix: str = ""
+    suffix: str  # what follows the image's stem: "_leftImg8bit.png", "_gt_labelTrainIds.png"
+    stem: str = "<stem>"  # the stem in the human pattern: "<city>_<seq>_<frame>"
+    sequence: str | None = "{seq}"  # the sub-folder under `folder`; None: the files lie in `folder`
+    ids: str = "trainIds"  # labels: the encoding of `suffix`, one of LABEL_ENCODINGS
+    alt_suffix: str = ""  # labels: the other encoding's suffix, also read
     note: str | None = None  # appended to the pattern; None: " (or <alt_suffix>)" when there is one
     archive: str | Mapping[str, str] | None = None  # one, or per split; None: the layout's
     extra_tokens: bool = False  # also accept <stem>_<tokens><image suffix> (some released references)
+
+    def __post_init__(self) -> None:
+        if self.ids not in LABEL_ENCODINGS:
+            raise InputError(f"Files.ids must be one of {LABEL_ENCODINGS}, got {self.ids!r} (for {self.folder})")
 
 
 @dataclass(frozen=True)

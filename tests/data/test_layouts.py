@@ -66,7 +66,7 @@ def test_a_new_table_entry_is_checked_with_no_new_code(tmp_path):
     make_foggy(tmp_path)
     report = check_layout(FOGGY, tmp_path, deep=True)
     assert report.usable, report.format()
-    train, val = report.splits
+    train, _ = report.splits
     assert train.counts == {"images": 3, "day references": 3, "labels": 3}
     text = report.format()
     assert text.startswith("foggytown at ") and "images 2 (official 20)" in text and "labels 2 (official 20)" in text
