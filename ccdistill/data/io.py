@@ -165,14 +165,3 @@ def load_sample(files: SampleFiles) -> dict[str, Any]:
         sample["label"] = read_label(files.label, files.label_kind)
         check_same_size(files.image, image.shape, files.label, sample["label"].shape)
     return sample
-
-
-def __getattr__(name: str) -> Any:
-    # SampleDataset and Transform lived here; ccdistill/data/toycity/target_day.py still imports
-    # them from this module until ToyCity moves to its own package (issue 12). Served lazily so
-    # that reading files does not import the transforms.
-    if name in ("SampleDataset", "Transform"):
-        from ccdistill.data import datasets
-
-        return getattr(datasets, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
