@@ -30,7 +30,9 @@ from ccdistill.checkpoint import (
     TRAIN_FORMAT, check_compatible, deploy_payload, first_non_finite, optimizer_tensors, read_checkpoint,
     remove_orphaned_temporaries, rng_state, save_atomic, set_rng_state,
 )
-from ccdistill.config import DEPLOYED_STREAM, Config, config_to_dict, validate_training_config
+from ccdistill.config import Config, config_to_dict
+from ccdistill.config_checks import validate_training_config
+from ccdistill.config_schema import DEPLOYED_STREAM
 from ccdistill.resume import (
     RESUME_NOTED_KEYS, config_changes, describe_changes, move_run_aside, refuse_changes, training_checkpoints,
     write_history,
