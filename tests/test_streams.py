@@ -11,7 +11,7 @@ from ccdistill.config_schema import VARIANTS
 from ccdistill.errors import InputError
 from ccdistill.losses import ccdistill_loss
 from ccdistill.streams import STREAMS, TERM_STREAMS, enabled_terms, needs_embeddings, streams_needed
-from ccdistill.train import StreamPlan
+from ccdistill.train.forward import StreamPlan
 
 CONFIG = "configs/toycity.yaml"
 
