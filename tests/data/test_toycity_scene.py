@@ -9,7 +9,7 @@ from ccdistill.data.labels import CLASS_NAMES, KNOWN_TRAIN_IDS, STATIC_CLASSES, 
 from ccdistill.data.toycity import (
     SOURCE_CITY, TARGET_CITY, View, get_city, paired_scene, render, render_example, sample_scene,
 )
-from ccdistill.data.translate import rgb_to_lab
+from ccdistill.data.colour import rgb_to_lab
 from ccdistill.errors import InputError
 
 SIZE = (64, 128)
