@@ -12,7 +12,7 @@ replays them exactly (resume).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -20,11 +20,9 @@ from ccdistill.data.datasets import SampleDataset
 from ccdistill.data.io import PathLike, read_image
 from ccdistill.data.sampling import EpochSeeded
 from ccdistill.data.transforms import JointTransform, to_tensors
+from ccdistill.data.translate import Translator
 from ccdistill.errors import DataError, InputError
 from ccdistill.normalization import IMAGENET, Normalization
-
-Translator = Callable[[np.ndarray, "np.ndarray | None", str, np.random.Generator], np.ndarray]
-
 
 # Stream ids mixed into the per-sample seed so S and T never share augmentation draws.
 SOURCE_STREAM = 1

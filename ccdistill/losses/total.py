@@ -25,7 +25,8 @@ from ccdistill.losses._checks import (
     check_positive_int,
     check_unit_interval,
 )
-from ccdistill.losses.content import JS_TAU, cdc_loss, js_loss
+from ccdistill.losses.content import cdc_loss
+from ccdistill.losses.js import JS_TAU, js_loss
 from ccdistill.losses.pseudo import PSEUDO_RULES, pseudo_labels, tolerant_pseudo_loss
 from ccdistill.losses.segmentation import segmentation_loss
 from ccdistill.losses.style import STYLE_MODES, cds_loss
