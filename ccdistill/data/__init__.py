@@ -13,7 +13,7 @@ from ccdistill.data.cityscapes import CityscapesDataset
 from ccdistill.data.darkzurich import DarkZurichEval, DarkZurichPairs
 from ccdistill.data.datasets import LayoutDataset, SampleDataset
 from ccdistill.data.io import SampleFiles, read_image, read_label
-from ccdistill.data.labels import (
+from ccdistill.labels import (
     CLASS_NAMES,
     DYNAMIC_CLASSES,
     IGNORE_INDEX,

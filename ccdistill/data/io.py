@@ -13,8 +13,8 @@ from typing import Any, Sequence
 import numpy as np
 from PIL import Image
 
-from ccdistill.data.labels import IGNORE_INDEX, KNOWN_LABEL_IDS, KNOWN_TRAIN_IDS, label_ids_to_train_ids
 from ccdistill.errors import DataError, InputError
+from ccdistill.labels import IGNORE_INDEX, KNOWN_LABEL_IDS, KNOWN_TRAIN_IDS, label_ids_to_train_ids
 
 PathLike = str | Path
 LABEL_KINDS: tuple[str, ...] = ("trainIds", "labelIds")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ccdistill.data.labels import IGNORE_INDEX, NUM_CLASSES, PALETTE, train_ids_to_label_ids
+from ccdistill.labels import IGNORE_INDEX, NUM_CLASSES, PALETTE, train_ids_to_label_ids
 
 SIZE = (32, 64)  # (H, W) of every fixture image
 BLOCK = 8

@@ -8,7 +8,7 @@ import pytest
 from fixtures import block_scene, night_of, write_png
 
 from ccdistill.data import LAYOUTS, DatasetLayout, LayoutDataset, check_layout
-from ccdistill.data.labels import train_ids_to_label_ids
+from ccdistill.labels import train_ids_to_label_ids
 from ccdistill.data.layouts import Files
 from ccdistill.errors import DataError, InputError
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ccdistill.data.labels import KNOWN_TRAIN_IDS, label_ids_to_train_ids
+from ccdistill.labels import KNOWN_TRAIN_IDS, label_ids_to_train_ids
 from ccdistill.cli.args import parse_size
 from ccdistill.cli.data_toy import register as register_toy
 from ccdistill.errors import DataError, InputError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ccdistill.data.labels import CLASS_NAMES, KNOWN_TRAIN_IDS, STATIC_CLASSES, label_ids_to_train_ids
+from ccdistill.labels import CLASS_NAMES, KNOWN_TRAIN_IDS, STATIC_CLASSES, label_ids_to_train_ids
 from ccdistill.data.colour import rgb_to_lab
 from ccdistill.errors import InputError
 from ccdistill.toycity import (
