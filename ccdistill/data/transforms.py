@@ -21,7 +21,8 @@ from PIL import Image
 
 from ccdistill.errors import InputError
 from ccdistill.labels import IGNORE_INDEX
-from ccdistill.normalization import IMAGENET, Normalization
+# IMAGENET_MEAN / IMAGENET_STD are re-exported: they lived here before each architecture declared its own.
+from ccdistill.normalization import IMAGENET, IMAGENET_MEAN, IMAGENET_STD, Normalization  # noqa: F401
 
 # Keys that hold H×W×3 uint8 images; they are resampled bilinearly and padded with black.
 IMAGE_KEYS: tuple[str, ...] = ("image", "image_ref", "image_night")

@@ -16,10 +16,10 @@ from typing import Any
 from torch import Tensor
 
 from ccdistill.errors import InputError
+from ccdistill.labels import IGNORE_INDEX
 from ccdistill.losses._checks import (
     DISTANCES,
     GRANULARITIES,
-    IGNORE_INDEX,
     PAIRS,
     check_choice,
     check_positive_int,
