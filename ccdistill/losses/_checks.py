@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from ccdistill.errors import InputError
+from ccdistill.labels import IGNORE_INDEX  # noqa: F401  (re-exported for the loss modules)
 
 GRANULARITIES = ("image", "token")
 DISTANCES = ("l1", "mse")
