@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader
 from ccdistill.bench import make_training_step
 from ccdistill.config import CONFIG_DIR, load_config
 from ccdistill.data import build_datasets
-from ccdistill.data.toycity import generate_toycity
+from ccdistill.toycity import generate_toycity
 
 BATCH_SIZE = 2
 TRANSLATIONS = ("none", "fda", "lab", "relight", "folder")

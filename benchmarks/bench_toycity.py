@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ccdistill.data.toycity import generate_toycity, render, sample_scene
+from ccdistill.toycity import generate_toycity, render, sample_scene
 
 GENERATION_SIZE = (256, 512)
 RENDER_SIZE = (128, 256)

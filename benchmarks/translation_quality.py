@@ -34,10 +34,10 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from ccdistill.data.toycity import generate_toycity
-from ccdistill.data.translate import (
-    _resize, fda_translate, lab_translate, reference_for, relight, rgb_to_lab,
-)
+from ccdistill.data.colour import rgb_to_lab
+from ccdistill.data.offline_translation import reference_for
+from ccdistill.data.translate import _resize, fda_translate, lab_translate, relight
+from ccdistill.toycity import generate_toycity
 
 SSIM_SIGMA = 1.5
 DENOISE_SIGMA = 1.0  # pre-smoothing of both L* channels (sensor noise is not structure)

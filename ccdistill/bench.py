@@ -102,7 +102,7 @@ def make_training_step(config: Config, device: torch.device, size: tuple[int, in
                        target_size: tuple[int, int] | None = None) -> Callable[[], None]:
     """One optimiser step of `config` (its variant, architecture and batch size) on a fixed
     random four-stream batch, computed as the trainer computes it."""
-    from ccdistill.train import StreamForward, StreamPlan
+    from ccdistill.train.forward import StreamForward, StreamPlan
 
     m = config.model
     data = _four_stream_batch(config.train.batch_size, size, m.num_classes, device, target_size)
@@ -145,7 +145,8 @@ def distillation_overhead_benchmark(arch: str, size: tuple[int, int], device: to
                                     repeats: int = 5) -> dict:
     """(projection head + CDC + JS + CDS, forward and backward) / (segmenters' forward and
     backward with the two supervised losses), on the same four-stream batch."""
-    from ccdistill.train import STREAMS, StreamForward, StreamPlan
+    from ccdistill.streams import STREAMS
+    from ccdistill.train.forward import StreamForward, StreamPlan
 
     model = CCDistillModel(arch, weights=None).to(device).train()
     data = _four_stream_batch(batch, size, model.segmenter_night.num_classes, device)

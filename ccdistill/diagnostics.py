@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from ccdistill.losses import ccdistill_loss
-from ccdistill.train import stream_images
+from ccdistill.train.forward import stream_images
 
 NIGHT_STREAMS = ("S_n", "T_n")  # the streams M_n segments
 

@@ -13,6 +13,9 @@ from ccdistill.errors import InputError
 
 @dataclass(frozen=True)
 class DistributedContext:
+    """Where this process sits among the ranks of a training (`init_distributed` makes it), and
+    the collectives every rank joins; each is a no-op in a single process."""
+
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
@@ -25,6 +28,37 @@ class DistributedContext:
     @property
     def enabled(self) -> bool:
         return self.world_size > 1
+
+    def barrier(self) -> None:
+        """Wait for every rank (nothing to wait for in a single process)."""
+        if self.enabled:
+            dist.barrier()
+
+    def all_true(self, flag: bool) -> bool:
+        """True only if `flag` holds on every rank (so all ranks stop together)."""
+        if not self.enabled:
+            return flag
+        value = torch.tensor([1 if flag else 0], device=self.device)
+        dist.all_reduce(value, op=dist.ReduceOp.MIN)
+        return bool(value.item())
+
+    def average_buffers(self, module: torch.nn.Module) -> None:
+        """Average floating-point buffers (BatchNorm running statistics) across ranks.
+
+        DDP keeps parameters identical but each rank updates its running statistics from its own
+        batches; averaging before a checkpoint or an evaluation makes every rank hold the same model
+        and uses the statistics of all ranks' data rather than rank 0's alone."""
+        if not self.enabled:
+            return
+        for buffer in module.buffers():
+            if buffer.is_floating_point():
+                dist.all_reduce(buffer, op=dist.ReduceOp.SUM)
+                buffer.div_(self.world_size)
+
+    def shutdown(self) -> None:
+        """End the process group this context started (a no-op for a single process)."""
+        if self.enabled and dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def resolve_device(name: str = "auto", local_rank: int = 0) -> torch.device:
@@ -69,36 +103,3 @@ def init_distributed(device: str = "auto") -> DistributedContext:
     if world_size > 1 and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if resolved.type == "cuda" else "gloo")
     return DistributedContext(rank, world_size, local_rank, resolved)
-
-
-def barrier(context: DistributedContext) -> None:
-    if context.enabled:
-        dist.barrier()
-
-
-def all_true(flag: bool, context: DistributedContext) -> bool:
-    """True only if `flag` holds on every rank (so all ranks stop together)."""
-    if not context.enabled:
-        return flag
-    value = torch.tensor([1 if flag else 0], device=context.device)
-    dist.all_reduce(value, op=dist.ReduceOp.MIN)
-    return bool(value.item())
-
-
-def shutdown(context: DistributedContext) -> None:
-    if context.enabled and dist.is_initialized():
-        dist.destroy_process_group()
-
-
-def average_buffers(module: torch.nn.Module, context: DistributedContext) -> None:
-    """Average floating-point buffers (BatchNorm running statistics) across ranks.
-
-    DDP keeps parameters identical but each rank updates its running statistics from its own
-    batches; averaging before a checkpoint or an evaluation makes every rank hold the same model
-    and uses the statistics of all ranks' data rather than rank 0's alone."""
-    if not context.enabled:
-        return
-    for buffer in module.buffers():
-        if buffer.is_floating_point():
-            dist.all_reduce(buffer, op=dist.ReduceOp.SUM)
-            buffer.div_(context.world_size)

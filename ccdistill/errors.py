@@ -30,3 +30,7 @@ class WeightsUnavailableError(CCDistillError, RuntimeError):
 
 class DependencyError(CCDistillError, ImportError):
     """An optional package a feature needs (ipywidgets for the explorers) is not installed."""
+
+
+class TrainingDivergedError(CCDistillError):
+    """A loss term or a weight to be saved became NaN or infinite; the last good checkpoint is kept."""

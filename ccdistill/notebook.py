@@ -121,7 +121,7 @@ def require_toycity(root: str | os.PathLike, given_by: str = "setup(root=...)") 
     """`root` if it holds a generated ToyCity, else DataError saying how to make it.
 
     `given_by` names where the path came from, so the sentence says what to change."""
-    from ccdistill.data.toycity.generate import read_manifest  # numpy only
+    from ccdistill.toycity.generate import read_manifest  # numpy only
 
     root = Path(root)
     if read_manifest(root) is None:
@@ -133,8 +133,8 @@ def require_toycity(root: str | os.PathLike, given_by: str = "setup(root=...)") 
 
 def prepare_toycity(profile: str, project: Path) -> Path:
     """The profile's ToyCity under `project`, generated first if missing (same settings: kept)."""
-    from ccdistill.data.toycity import generate_toycity
-    from ccdistill.data.toycity.generate import read_manifest
+    from ccdistill.toycity import generate_toycity
+    from ccdistill.toycity.generate import read_manifest
 
     settings = dict(TOYCITY[profile])
     root = project / settings.pop("folder")
@@ -150,7 +150,7 @@ def one_sentence(shell: Any, etype: type, value: BaseException, tb: Any, tb_offs
     IPython's run loop discards what the handler returns, so the handler sends the one-line
     traceback itself through `_showtraceback`, the method ipykernel overrides to publish the
     error output (and which marks the cell as failed, so Run All still stops here)."""
-    from ccdistill.cli import user_message  # strips DataLoader worker tracebacks
+    from ccdistill.cli.messages import user_message  # strips DataLoader worker tracebacks
 
     stb = [f"{etype.__name__}: {user_message(value)}"]
     show = getattr(shell, "_showtraceback", None)

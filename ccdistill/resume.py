@@ -22,7 +22,8 @@ from typing import Any
 
 import yaml
 
-from ccdistill.config import RESUME_MODES, Config, config_to_dict, flatten
+from ccdistill.config import Config, config_to_dict, flatten
+from ccdistill.config_schema import RESUME_MODES
 from ccdistill.errors import ConfigError
 
 __all__ = ["RESUME_MODES", "RESUME_SAFE_KEYS", "RESUME_NOTED_KEYS", "ResumeConfigError", "training_checkpoints", "config_changes",

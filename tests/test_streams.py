@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from ccdistill.config import VARIANTS, load_config
+from ccdistill.config import load_config
+from ccdistill.config_schema import VARIANTS
 from ccdistill.errors import InputError
 from ccdistill.losses import ccdistill_loss
 from ccdistill.streams import STREAMS, TERM_STREAMS, enabled_terms, needs_embeddings, streams_needed
-from ccdistill.train import StreamPlan
+from ccdistill.train.forward import StreamPlan
 
 CONFIG = "configs/toycity.yaml"
 

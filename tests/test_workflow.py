@@ -23,7 +23,7 @@ TOY_SIZE = (128, 256)
 
 @pytest.fixture(scope="module")
 def toycity_root(tmp_path_factory):
-    from ccdistill.data.toycity import generate_toycity
+    from ccdistill.toycity import generate_toycity
 
     root = tmp_path_factory.mktemp("toycity")
     generate_toycity(root, size=TOY_SIZE, seed=0, n_train=8, n_val=4, n_test=4, progress=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ccdistill.cli import device_name, parse_size, positive_int
+from ccdistill.cli.args import device_name, parse_size, positive_int
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 
-from ccdistill.cli import parse_size
+from ccdistill.cli.args import parse_size
 
 
 def run(args: argparse.Namespace) -> int:
-    from ccdistill.data.toycity import generate_toycity
+    from ccdistill.toycity import generate_toycity
 
     manifest = generate_toycity(
         args.root, size=parse_size(args.size), seed=args.seed, n_train=args.n_train, n_val=args.n_val,

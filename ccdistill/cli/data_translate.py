@@ -10,7 +10,7 @@ FOLDER_METHODS: tuple[str, ...] = ("fda", "lab", "relight", "none")
 
 
 def run(args: argparse.Namespace) -> int:
-    from ccdistill.data.translate import translate_folder
+    from ccdistill.data.offline_translation import translate_folder
 
     written = translate_folder(
         args.source, args.reference, args.out, method=args.method, beta=args.beta, seed=args.seed,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ccdistill.cli import device_name, optional_size, positive_int
+from ccdistill.cli.args import device_name, optional_size, positive_int
 
 NA_NOTE = "n/a: no pixels of this class in the ground truth nor the prediction (IoU undefined)"
 

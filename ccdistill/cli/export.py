@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Iterator
 
-from ccdistill.cli import device_name, optional_size
+from ccdistill.cli.args import device_name, optional_size
 
 BENCHMARKS: tuple[str, ...] = ("darkzurich", "acdc")
 

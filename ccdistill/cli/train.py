@@ -7,7 +7,6 @@ import argparse
 
 def run(args: argparse.Namespace) -> int:
     from ccdistill.config import load_config
-    from ccdistill.distributed import shutdown
     from ccdistill.train import Trainer
 
     config = load_config(args.config, args.overrides)
@@ -16,7 +15,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = trainer.fit()
     finally:
-        shutdown(trainer.context)
+        trainer.context.shutdown()
     if trainer.context.is_main:
         print(f"deployable model: {trainer.output / 'deploy.pt'}")
         if result:

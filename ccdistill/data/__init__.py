@@ -1,5 +1,6 @@
-"""Data: the 19-class label space, the real dataset loaders (Cityscapes, Dark Zurich, ACDC night,
-Nighttime Driving), joint transforms, the four training streams and the layout checker.
+"""Data: the 19-class label space, the real datasets' layouts (`LAYOUTS`) and the loaders derived
+from them (Cityscapes, Dark Zurich, ACDC night, Nighttime Driving), joint transforms, the four
+training streams and the layout checker.
 
     from ccdistill.data import build_datasets
     bundle = build_datasets(DataConfig())   # bundle.source, bundle.target, bundle.evaluation
@@ -10,8 +11,9 @@ from ccdistill.data.build import ADAPTATION_SETUPS, DatasetBundle, build_dataset
 from ccdistill.data.check import LayoutReport, check_layout
 from ccdistill.data.cityscapes import CityscapesDataset
 from ccdistill.data.darkzurich import DarkZurichEval, DarkZurichPairs
-from ccdistill.data.io import SampleDataset, SampleFiles, read_image, read_label
-from ccdistill.data.labels import (
+from ccdistill.data.datasets import LayoutDataset, SampleDataset
+from ccdistill.data.io import SampleFiles, read_image, read_label
+from ccdistill.labels import (
     CLASS_NAMES,
     DYNAMIC_CLASSES,
     IGNORE_INDEX,
@@ -24,6 +26,7 @@ from ccdistill.data.labels import (
     label_ids_to_train_ids,
     train_ids_to_label_ids,
 )
+from ccdistill.data.layouts import DATASETS, LAYOUTS, DatasetLayout
 from ccdistill.data.nightdriving import NighttimeDrivingTest
 from ccdistill.data.streams import SourceStreams, TargetStreams
 from ccdistill.data.transforms import (
@@ -39,7 +42,8 @@ from ccdistill.data.transforms import (
 
 __all__ = [
     "ACDCNight", "CityscapesDataset", "DarkZurichEval", "DarkZurichPairs", "NighttimeDrivingTest",
-    "SampleDataset", "SampleFiles", "read_image", "read_label",
+    "LayoutDataset", "SampleDataset", "SampleFiles", "read_image", "read_label",
+    "DATASETS", "LAYOUTS", "DatasetLayout",
     "ADAPTATION_SETUPS", "DatasetBundle", "build_datasets", "LayoutReport", "check_layout",
     "SourceStreams", "TargetStreams",
     "IMAGENET_MEAN", "IMAGENET_STD", "Normalization", "EvalTransform", "SourcePairTransform", "TargetPairTransform",

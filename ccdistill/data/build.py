@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Iterator
 
 from ccdistill.config import DataConfig
-from ccdistill.data import acdc, darkzurich
 from ccdistill.data.acdc import ACDCNight
 from ccdistill.data.cityscapes import CityscapesDataset
 from ccdistill.data.darkzurich import EVAL_SPLITS, DarkZurichEval, DarkZurichPairs
-from ccdistill.data.io import SampleDataset
+from ccdistill.data.datasets import SampleDataset
+from ccdistill.data.layouts import ACDC, DARK_ZURICH
 from ccdistill.data.streams import SourceStreams, TargetStreams
 from ccdistill.data.transforms import EvalTransform, SourcePairTransform, TargetPairTransform
 from ccdistill.errors import DataError, InputError
@@ -42,14 +42,15 @@ class DatasetBundle:
     evaluation: SampleDataset
 
     def set_epoch(self, epoch: int) -> None:
-        """Select the augmentations of `epoch` in both training streams."""
+        """Select the augmentations of `epoch` in both training streams, as the trainer's
+        `StreamLoader`s do as each epoch starts (for loops that draw from the bundle by hand)."""
         self.source.set_epoch(epoch)
         self.target.set_epoch(epoch)
 
 
 def _roots(cfg: DataConfig) -> tuple[Path, Path]:
     if cfg.dataset == "toycity":
-        from ccdistill.data.toycity.generate import verify_toycity
+        from ccdistill.toycity.generate import verify_toycity
 
         root = Path(cfg.root)
         verify_toycity(root)  # a half-swapped, deleted or replaced-file root fails here, not mid-run
@@ -86,7 +87,7 @@ def _toycity_messages(cfg: DataConfig) -> Iterator[None]:
     if cfg.dataset != "toycity":
         yield
         return
-    from ccdistill.data.toycity.generate import regenerate_hint
+    from ccdistill.toycity.generate import regenerate_hint
 
     try:
         yield
@@ -109,10 +110,10 @@ def _evaluation_split(cfg: DataConfig, target_root: Path, normalization: Normali
     split = cfg.eval_split
     if cfg.dataset == "cityscapes_acdc":
         evaluation: SampleDataset = ACDCNight(target_root, split, transform)
-        labels, server = acdc.label_kind(split), "acdc"
+        labels, server = ACDC.label_kind(split), "acdc"
     else:
         evaluation = DarkZurichEval(target_root, split, transform)
-        labels, server = darkzurich.label_kind(split), "darkzurich"
+        labels, server = DARK_ZURICH.label_kind(split), "darkzurich"
     if not evaluation.has_labels:
         # Found now, before any training step, rather than at the first validation.
         where = f"{target_root} has no {split} labels to score against ({target_root / labels.folder} not found"
@@ -156,7 +157,8 @@ def build_datasets(
             ImageNet's, which the torchvision backbones and `tiny` use).
 
     Returns:
-        DatasetBundle(source, target, evaluation); call `bundle.set_epoch(e)` each epoch.
+        DatasetBundle(source, target, evaluation); `StreamLoader` advances each stream's epoch
+        (`bundle.set_epoch(e)` does it for loops of your own).
         DataError (before any training step) when the evaluation split has no labels.
     """
     cfg = cfg if cfg is not None else DataConfig()

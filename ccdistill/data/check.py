@@ -1,9 +1,10 @@
 """`check_layout(dataset, root)`: does a folder hold a real dataset the loaders can read?
 
-For each split it counts images, references, labels and pairs, builds the split's loader (which
-validates every expected file path), decodes the first sample and reads the header of every
-other file (its size must match its image's; a PNG must end with its end marker), so a half-size
-label or a truncated image anywhere in a split is found without decoding the dataset. Anything
+What to check comes from the dataset's `DatasetLayout` (ccdistill.data.layouts). For each split
+it counts images, references, labels and pairs, builds the split's loader (which validates every
+expected file path), decodes the first sample and reads the header of every other file (its size
+must match its image's; a PNG must end with its end marker), so a half-size label or a truncated
+image anywhere in a split is found without decoding the dataset. Anything
 missing is reported with the exact path pattern and the official archive it comes from; a root
 one level too high or too low and archives left zipped in the root are named as such. Official
 counts are shown as information only: fixture and ToyCity trees are much smaller and still usable.
@@ -15,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ccdistill.data import acdc, cityscapes, darkzurich, nightdriving
-from ccdistill.data.io import FileKind, PathLike, SampleDataset, SampleFiles, probe_image
+from ccdistill.data.darkzurich import DarkZurichPairs
+from ccdistill.data.datasets import LayoutDataset, SampleDataset
+from ccdistill.data.io import PathLike, SampleFiles, probe_image
+from ccdistill.data.layouts import DATASETS, LAYOUTS, DatasetLayout, FileKind
 from ccdistill.errors import DataError, InputError
 
-DATASETS: tuple[str, ...] = ("cityscapes", "darkzurich", "acdc", "nightdriving")
 MAX_LISTED = 5  # file problems listed per split; the rest are counted
 
 
@@ -93,71 +95,36 @@ class LayoutReport:
         return "\n".join(lines)
 
 
-def _split_checks(dataset: str, corresp: PathLike | None = None) -> list[SplitCheck]:
-    if dataset == "cityscapes":
-        return [
-            SplitCheck(
-                split, split == "train", cityscapes.image_kind(split),
-                lambda root, split=split: cityscapes.CityscapesDataset(root, split),
-                {"images": cityscapes.image_kind(split)}
-                | ({"labels": cityscapes.label_kind(split)} if split in cityscapes.LABELLED_SPLITS else {}),
-                {"images": cityscapes.EXPECTED_IMAGES[split], "labels": cityscapes.EXPECTED_IMAGES[split]},
-                labels=split in cityscapes.LABELLED_SPLITS,
-            )
-            for split in cityscapes.SPLITS
-        ]
-    if dataset == "darkzurich":
-        expected = darkzurich.EXPECTED_COUNTS
-        train = SplitCheck(
-            "train", True, darkzurich.night_kind("train"),
-            lambda root: darkzurich.DarkZurichPairs(root, "train", corresp=corresp),
-            {
-                "night images": darkzurich.night_kind("train"),
-                "day images": darkzurich.day_kind(),
-            } | ({} if corresp else {"corresp CSVs": darkzurich.corresp_kind()}),  # a given CSV is read by the loader
-            expected["train"], ref_name="pairs",
-        )
-        evaluation = [
-            SplitCheck(
-                split, split == "val", darkzurich.night_kind(split),
-                lambda root, split=split: darkzurich.DarkZurichEval(root, split),
-                {
-                    "images": darkzurich.night_kind(split),
-                    "day references": darkzurich.ref_kind(split),
-                    "labels": darkzurich.label_kind(split),
-                },
-                expected[split], ref_name="day references",
-                needs_labels=split == "val", label_kind=darkzurich.label_kind(split),
-            )
-            for split in darkzurich.EVAL_SPLITS
-        ]
-        return [train, *evaluation]
-    if dataset == "acdc":
-        return [
-            SplitCheck(
-                split, split in ("train", "val"), acdc.image_kind(split),
-                lambda root, split=split: acdc.ACDCNight(root, split),
-                {
-                    "images": acdc.image_kind(split),
-                    "day references": acdc.ref_kind(split),
-                    "labels": acdc.label_kind(split),
-                },
-                {"images": acdc.EXPECTED_IMAGES[split]}, ref_name="day references",
-                needs_labels=split == "val", label_kind=acdc.label_kind(split),
-            )
-            for split in acdc.SPLITS
-        ]
-    if dataset == "nightdriving":
-        return [
-            SplitCheck(
-                "test", True, nightdriving.image_kind(),
-                lambda root: nightdriving.NighttimeDrivingTest(root),
-                {"images": nightdriving.image_kind(), "labels": nightdriving.label_kind()},
-                {"images": nightdriving.EXPECTED_IMAGES["test"], "labels": nightdriving.EXPECTED_IMAGES["test"]},
-                needs_labels=True, label_kind=nightdriving.label_kind(),
-            )
-        ]
-    raise InputError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+def _split_check(layout: DatasetLayout, split: str) -> SplitCheck:
+    """A split the table-driven loader reads: images, and day references and labels if it has them."""
+    images, labels = layout.image_kind(split), layout.label_kind(split)
+    counted = {"images": images}
+    if layout.ref is not None:
+        counted["day references"] = layout.ref_kind(split)
+    if layout.has_labels(split):
+        counted["labels"] = labels
+    return SplitCheck(
+        split, split in layout.required, images, lambda root: LayoutDataset(layout, root, split), counted,
+        dict(layout.official[split]), ref_name="day references" if layout.ref is not None else "",
+        labels=layout.has_labels(split), needs_labels=split in layout.scored, label_kind=labels,
+    )
+
+
+def _pairs_check(layout: DatasetLayout, split: str, corresp: PathLike | None) -> SplitCheck:
+    """A split read from pair-list CSVs (Dark Zurich train): night and day images, and the CSVs."""
+    night = layout.image_kind(split)
+    counted = {"night images": night, "day images": layout.kind("day", split)}
+    if not corresp:  # a given CSV is read by the loader
+        counted["corresp CSVs"] = layout.kind("corresp", split)
+    return SplitCheck(
+        split, split in layout.required, night, lambda root: DarkZurichPairs(root, split, corresp=corresp),
+        counted, dict(layout.official[split]), ref_name="pairs",
+    )
+
+
+def _split_checks(layout: DatasetLayout, corresp: PathLike | None = None) -> list[SplitCheck]:
+    return [_pairs_check(layout, split, corresp) if split in layout.paired else _split_check(layout, split)
+            for split in layout.splits]
 
 
 def _file_problems(files: SampleFiles) -> list[str]:
@@ -268,11 +235,13 @@ def _root_problems(dataset: str, root: Path, checks: list[SplitCheck]) -> list[s
     return problems
 
 
-def check_layout(dataset: str, root: PathLike, deep: bool = False, corresp: PathLike | None = None) -> LayoutReport:
+def check_layout(dataset: str | DatasetLayout, root: PathLike, deep: bool = False,
+                 corresp: PathLike | None = None) -> LayoutReport:
     """Check that `root` holds `dataset` in the layout its loader expects.
 
     Args:
-        dataset: "cityscapes", "darkzurich", "acdc" or "nightdriving".
+        dataset: "cityscapes", "darkzurich", "acdc" or "nightdriving" (a key of `LAYOUTS`), or a
+            `DatasetLayout` of its own.
         root: the folder the loader is given (holding leftImg8bit/, rgb_anon/, ...).
         deep: decode every sample of every split (slow on full datasets) instead of the first one;
             the headers of all files are read either way.
@@ -282,9 +251,14 @@ def check_layout(dataset: str, root: PathLike, deep: bool = False, corresp: Path
     Returns:
         LayoutReport with per-split counts and problems; `report.usable`, `report.format()`.
     """
-    if corresp and dataset != "darkzurich":
-        raise InputError(f"corresp (a Dark Zurich pair-list CSV) applies to dataset 'darkzurich' only, not {dataset!r}")
-    checks = _split_checks(dataset, corresp or None)
+    layout = dataset if isinstance(dataset, DatasetLayout) else LAYOUTS.get(dataset)
+    if corresp and (layout is None or not layout.paired):
+        key = layout.key if layout is not None else dataset
+        raise InputError(f"corresp (a Dark Zurich pair-list CSV) applies to dataset 'darkzurich' only, not {key!r}")
+    if layout is None:
+        raise InputError(f"dataset must be one of {DATASETS}, got {dataset!r}")
+    dataset = layout.key
+    checks = _split_checks(layout, corresp or None)
     root = Path(root)
     report = LayoutReport(dataset, root)
     if root.is_file():

@@ -1,5 +1,6 @@
 """Dark Zurich (T_n target night, T_d target day) read from the merged official archives
-(Dark_Zurich_train_anon.zip, Dark_Zurich_val_anon.zip, Dark_Zurich_test_anon_withoutGt.zip):
+(Dark_Zurich_train_anon.zip, Dark_Zurich_val_anon.zip, Dark_Zurich_test_anon_withoutGt.zip;
+ccdistill.data.layouts.DARK_ZURICH):
 
     <root>/rgb_anon/train/{day,twilight,night}/<SEQ>/<SEQ>_frame_<6 digits>_rgb_anon.png
     <root>/corresp/train/night/<SEQ>.csv     rows: train/night/<SEQ>/<stem>,train/day/<SEQ>/<stem>
@@ -17,106 +18,19 @@ import csv
 import warnings
 from pathlib import Path
 
-from ccdistill.data.io import (
-    FileKind, PathLike, SampleDataset, SampleFiles, Transform, find_label, require_all, strip_suffix,
-)
+from ccdistill.data.datasets import LayoutDataset, SampleDataset, Transform, require_all, sample_files
+from ccdistill.data.io import PathLike, SampleFiles
+from ccdistill.data.layouts import DARK_ZURICH, FileKind
 from ccdistill.errors import DataError, InputError
 
-EVAL_SPLITS: tuple[str, ...] = ("val", "test")
-ARCHIVES: dict[str, str] = {
-    "train": "Dark_Zurich_train_anon.zip",
-    "val": "Dark_Zurich_val_anon.zip",
-    "test": "Dark_Zurich_test_anon_withoutGt.zip",
-}
-DOWNLOAD_HINT = "download from https://www.trace.ee.ethz.ch/publications/2019/GCMA_UIoU/ (Sakaridis et al.)"
-TOY_HINT = "only ToyCity has these labels (`ccdistill data toy`); real Dark Zurich withholds them"
-# Counts of the official release (information only: fixture and ToyCity trees are smaller).
-EXPECTED_COUNTS: dict[str, dict[str, int]] = {
-    "train": {"night images": 2416, "day images": 3041, "pairs": 2416},
-    "val": {"images": 50, "labels": 50},
-    "test": {"images": 151},
-}
-
-IMAGE_SUFFIX = "_rgb_anon.png"
-REF_SUFFIX = "_ref_rgb_anon.png"
-TRAIN_IDS_SUFFIX = "_gt_labelTrainIds.png"
-LABEL_IDS_SUFFIX = "_gt_labelIds.png"
-FRAME_PATTERN = "<SEQ>_frame_<6 digits>"
+EVAL_SPLITS: tuple[str, ...] = tuple(split for split in DARK_ZURICH.splits if split not in DARK_ZURICH.paired)
+IMAGE_SUFFIX = DARK_ZURICH.image.suffix
+PAIR_ROW = "train/night/<SEQ>/<stem>,train/day/<SEQ>/<stem>"  # a corresp row, relative to rgb_anon/
 
 
-def night_kind(split: str) -> FileKind:
-    return FileKind(
-        what=f"Dark Zurich {split} night images",
-        folder=f"rgb_anon/{split}/night",
-        glob=f"*/*{IMAGE_SUFFIX}",
-        pattern=f"rgb_anon/{split}/night/<SEQ>/{FRAME_PATTERN}{IMAGE_SUFFIX}",
-        archive=ARCHIVES[split],
-        hint=DOWNLOAD_HINT,
-    )
-
-
-def day_kind() -> FileKind:
-    return FileKind(
-        what="Dark Zurich train day images",
-        folder="rgb_anon/train/day",
-        glob=f"*/*{IMAGE_SUFFIX}",
-        pattern=f"rgb_anon/train/day/<SEQ>/{FRAME_PATTERN}{IMAGE_SUFFIX}",
-        archive=ARCHIVES["train"],
-        hint=DOWNLOAD_HINT,
-    )
-
-
-def corresp_kind() -> FileKind:
-    return FileKind(
-        what="Dark Zurich night-to-day correspondences",
-        folder="corresp/train/night",
-        glob="*.csv",
-        pattern="corresp/train/night/<SEQ>.csv with rows train/night/<SEQ>/<stem>,train/day/<SEQ>/<stem>",
-        archive=ARCHIVES["train"],
-        hint=DOWNLOAD_HINT,
-    )
-
-
-def ref_kind(split: str) -> FileKind:
-    return FileKind(
-        what=f"Dark Zurich {split} day references",
-        folder=f"rgb_anon/{split}_ref/day",
-        glob=f"*/*{REF_SUFFIX}",
-        pattern=f"rgb_anon/{split}_ref/day/<SEQ>_ref/<stem>{REF_SUFFIX}",
-        archive=ARCHIVES[split],
-        hint=DOWNLOAD_HINT,
-    )
-
-
-def label_kind(split: str) -> FileKind:
-    return FileKind(
-        what=f"Dark Zurich {split} labels",
-        folder=f"gt/{split}/night",
-        glob=f"*/*{TRAIN_IDS_SUFFIX}",
-        pattern=f"gt/{split}/night/<SEQ>/<stem>{TRAIN_IDS_SUFFIX} (or {LABEL_IDS_SUFFIX})",
-        archive=ARCHIVES[split] if split == "val" else "ToyCity",
-        hint=DOWNLOAD_HINT if split == "val" else TOY_HINT,
-    )
-
-
-def _label_candidates(root: Path, split: str, sequence: str, stem: str) -> list[tuple[Path, str]]:
-    folder = root / "gt" / split / "night" / sequence
-    return [(folder / f"{stem}{TRAIN_IDS_SUFFIX}", "trainIds"), (folder / f"{stem}{LABEL_IDS_SUFFIX}", "labelIds")]
-
-
-def _label_for(root: Path, split: str, image: Path) -> tuple[Path, str] | None:
-    stem = strip_suffix(image.name, IMAGE_SUFFIX)
-    return find_label(_label_candidates(root, split, image.parent.name, stem))
-
-
-def _expected_label(root: Path, split: str, image: Path) -> Path:
-    return _label_candidates(root, split, image.parent.name, strip_suffix(image.name, IMAGE_SUFFIX))[0][0]
-
-
-def _with_label(files: SampleFiles, label: tuple[Path, str] | None) -> SampleFiles:
-    if label is None:
-        return files
-    return SampleFiles(files.name, files.image, files.image_ref, label[0], label[1])
+def _kind(role: str) -> FileKind:
+    """A file kind of the train split, the one with pairs."""
+    return DARK_ZURICH.kind(role, "train")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -147,34 +61,33 @@ def read_pair_rows(csv_path: PathLike) -> list[tuple[int, str, str]]:
                 continue
             if len(fields) != 2:
                 raise DataError(
-                    f"pair list {csv_path}, row {number}: expected 2 fields "
-                    f"'train/night/<SEQ>/<stem>,train/day/<SEQ>/<stem>', got {row!r}. Fix or remove the row."
+                    f"pair list {csv_path}, row {number}: expected 2 fields '{PAIR_ROW}', got {row!r}. "
+                    "Fix or remove the row."
                 )
             rows.append((number, fields[0], fields[1]))
     if not rows:
         raise DataError(
-            f"pair list {csv_path} holds no rows; expected rows 'train/night/<SEQ>/<stem>,train/day/<SEQ>/<stem>' "
-            f"as in corresp/train/night/*.csv from {ARCHIVES['train']}."
+            f"pair list {csv_path} holds no rows; expected rows '{PAIR_ROW}' "
+            f"as in {_kind('corresp').folder}/*.csv from {_kind('corresp').archive}."
         )
     return rows
 
 
 def _pair_csvs(root: Path, corresp: PathLike | None) -> list[Path]:
     if corresp is None or str(corresp) == "":
-        return corresp_kind().list(root)
+        return _kind("corresp").list(root)
     path = Path(corresp)
     if not path.exists() and not path.is_absolute() and (root / path).exists():
         path = root / path
     if path.is_dir():
         csvs = sorted(path.glob("*.csv"))
         if not csvs:
-            raise DataError(f"pair-list folder {path} holds no *.csv file; {corresp_kind().origin()}.")
+            raise DataError(f"pair-list folder {path} holds no *.csv file; {_kind('corresp').origin()}.")
         return csvs
     if not path.is_file():
         raise DataError(
-            f"pair list {path} does not exist; pass a CSV with rows "
-            "'train/night/<SEQ>/<stem>,train/day/<SEQ>/<stem>' (relative to rgb_anon/), or leave corresp "
-            f"empty to read {root / corresp_kind().folder}/*.csv."
+            f"pair list {path} does not exist; pass a CSV with rows '{PAIR_ROW}' (relative to rgb_anon/), "
+            f"or leave corresp empty to read {root / _kind('corresp').folder}/*.csv."
         )
     return [path]
 
@@ -199,17 +112,16 @@ def find_pairs(root: PathLike, corresp: PathLike | None = None) -> list[SampleFi
                 )
                 continue
             first_row[night] = f"{csv_path.name} row {number}"
-            for path, kind in ((night, night_kind("train")), (day, day_kind())):
+            for path, kind in ((night, _kind("image")), (day, _kind("day"))):
                 if not path.is_file():
                     raise DataError(
                         f"pair list {csv_path}, row {number}: {path} does not exist; rows name files "
                         f"rgb_anon/<row path>{IMAGE_SUFFIX}, {kind.origin()}. Extract the whole archive, "
                         "or remove the row from the pair list."
                     )
-            files = SampleFiles(name=night.stem, image=night, image_ref=day)
             # Row paths look like train/night/<SEQ>/<stem>: labels live under gt/ with the same path.
             split = Path(night_rel).parts[0] if len(Path(night_rel).parts) > 1 else "train"
-            samples.append(_with_label(files, _label_for(root, split, night)))
+            samples.append(sample_files(night, DARK_ZURICH.label_candidates(root, split, night), image_ref=day))
     return sorted(samples, key=lambda files: str(files.image))
 
 
@@ -239,11 +151,11 @@ class DarkZurichPairs(SampleDataset):
             )
         self.root, self.split = Path(root), split
         # Clear errors when a whole folder is absent, before any row is read.
-        night_kind("train").list(root)
-        day_kind().list(root)
+        _kind("image").list(root)
+        _kind("day").list(root)
         samples = find_pairs(root, corresp)
-        if label_kind("train").exists(root):
-            require_all(samples, "label", label_kind("train"), lambda f: _expected_label(self.root, "train", f.image))
+        if _kind("label").exists(root):
+            require_all(samples, "label", _kind("label"), lambda f: DARK_ZURICH.path("label", split, self.root, f.image))
         super().__init__(samples, transform)
 
 
@@ -251,35 +163,7 @@ class DarkZurichPairs(SampleDataset):
 # Evaluation (val, test)
 
 
-def ref_path(root: PathLike, split: str, image: Path) -> Path:
-    """The expected day reference of a val/test night image."""
-    stem = strip_suffix(image.name, IMAGE_SUFFIX)
-    return Path(root) / "rgb_anon" / f"{split}_ref" / "day" / f"{image.parent.name}_ref" / f"{stem}{REF_SUFFIX}"
-
-
-def _find_ref(root: Path, split: str, image: Path) -> Path | None:
-    expected = ref_path(root, split, image)
-    if expected.is_file():
-        return expected
-    # Some released test references carry extra tokens between the stem and the suffix.
-    stem = strip_suffix(image.name, IMAGE_SUFFIX)
-    matches = sorted(expected.parent.glob(f"{stem}_*{IMAGE_SUFFIX}")) if expected.parent.is_dir() else []
-    return matches[0] if matches else None
-
-
-def find_eval_samples(root: PathLike, split: str = "val") -> list[SampleFiles]:
-    """Night images of `split`, sorted, with day references and labels where they exist."""
-    if split not in EVAL_SPLITS:
-        raise InputError(f"Dark Zurich evaluation split must be one of {EVAL_SPLITS}, got {split!r}")
-    root = Path(root)
-    samples = []
-    for image in night_kind(split).list(root):
-        files = SampleFiles(name=image.stem, image=image, image_ref=_find_ref(root, split, image))
-        samples.append(_with_label(files, _label_for(root, split, image)))
-    return samples
-
-
-class DarkZurichEval(SampleDataset):
+class DarkZurichEval(LayoutDataset):
     """Dark Zurich val/test night images: dicts with `image`, `image_ref` (the `_ref` day image,
     when the split's val_ref/test_ref folder exists), `label` (val always; test only when
     gt/test/night exists, as in ToyCity — real test labels are withheld) and `name`.
@@ -294,13 +178,6 @@ class DarkZurichEval(SampleDataset):
 
     def __init__(self, root: PathLike, split: str = "val", transform: Transform | None = None,
                  images_only: bool = False) -> None:
-        self.root, self.split = Path(root), split
-        samples = find_eval_samples(root, split)
-        if images_only:
-            super().__init__([SampleFiles(files.name, files.image) for files in samples], transform)
-            return
-        if ref_kind(split).exists(root):
-            require_all(samples, "image_ref", ref_kind(split), lambda f: ref_path(self.root, split, f.image))
-        if split == "val" or label_kind(split).exists(root):
-            require_all(samples, "label", label_kind(split), lambda f: _expected_label(self.root, split, f.image))
-        super().__init__(samples, transform)
+        if split not in EVAL_SPLITS:
+            raise InputError(f"Dark Zurich evaluation split must be one of {EVAL_SPLITS}, got {split!r}")
+        super().__init__(DARK_ZURICH, root, split, transform, images_only)

@@ -1,23 +1,20 @@
-"""Reading dataset files: images, labels, the files of one sample, and the thin Dataset base every
-real loader shares.
+"""Reading dataset files: images, labels and the files of one sample, as uint8 arrays.
 
-Every failure raises `DataError` naming the file or folder, what was expected (the path pattern
-and the official archive it comes from) and what to do.
+Every failure raises `DataError` naming the file, what was wrong and what to do. Where the files
+lie is ccdistill.data.layouts; the Dataset classes are ccdistill.data.datasets.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from PIL import Image
-from torch.utils.data import Dataset
 
-from ccdistill.data.labels import IGNORE_INDEX, KNOWN_LABEL_IDS, KNOWN_TRAIN_IDS, label_ids_to_train_ids
-from ccdistill.data.transforms import EvalTransform, sample_rng
 from ccdistill.errors import DataError, InputError
+from ccdistill.labels import IGNORE_INDEX, KNOWN_LABEL_IDS, KNOWN_TRAIN_IDS, label_ids_to_train_ids
 
 PathLike = str | Path
 LABEL_KINDS: tuple[str, ...] = ("trainIds", "labelIds")
@@ -142,80 +139,6 @@ def check_same_size(first: PathLike, first_shape: Sequence[int], second: PathLik
 
 
 # ---------------------------------------------------------------------------------------------
-# Layout: where a kind of file lives, how it is named, which archive holds it
-
-
-@dataclass(frozen=True)
-class FileKind:
-    """One kind of file in a dataset layout.
-
-    `folder` is relative to the dataset root, `glob` is relative to `folder`, `pattern` is the
-    human-readable path the user should see, `archive` the official download it comes from.
-    """
-
-    what: str
-    folder: str
-    glob: str
-    pattern: str
-    archive: str
-    hint: str = ""
-
-    def origin(self) -> str:
-        """'expected <pattern> from <archive> (<hint>)' for error messages."""
-        hint = f"; {self.hint}" if self.hint else ""
-        return f"expected {self.pattern} from {self.archive}{hint}"
-
-    def exists(self, root: PathLike) -> bool:
-        return (Path(root) / self.folder).is_dir()
-
-    def count(self, root: PathLike) -> int:
-        """How many files match (0 when the folder is absent)."""
-        folder = Path(root) / self.folder
-        return sum(1 for _ in folder.glob(self.glob)) if folder.is_dir() else 0
-
-    def list(self, root: PathLike) -> list[Path]:
-        """The matching files, sorted; DataError if the folder is missing or holds none."""
-        folder = Path(root) / self.folder
-        if Path(root).is_file():
-            raise DataError(
-                f"{self.what}: the dataset root {root} is a file, expected a folder; pass the folder that "
-                f"contains {self.folder.split('/')[0]}/ (where the archives were extracted)."
-            )
-        if not folder.is_dir():
-            raise DataError(
-                f"{self.what}: folder {folder} does not exist; {self.origin()}. Extract the archive "
-                f"so that {folder} exists, and pass the folder that contains {self.folder.split('/')[0]}/ as root."
-            )
-        files = sorted(folder.glob(self.glob))
-        if not files:
-            raise DataError(
-                f"{self.what}: folder {folder} holds no file matching {self.glob}; {self.origin()}. "
-                "Check that the archive was extracted completely and that file names were not changed."
-            )
-        return files
-
-    def missing(self, path: Path, needed_by: Path | str) -> DataError:
-        """The error for one expected file that is absent."""
-        return DataError(
-            f"{self.what}: {path} does not exist (needed by {needed_by}); {self.origin()}. "
-            "Extract the complete archive (all files of a split are needed)."
-        )
-
-
-def strip_suffix(file_name: str, suffix: str) -> str:
-    """'x_leftImg8bit.png' -> 'x' for suffix '_leftImg8bit.png'."""
-    return file_name[: -len(suffix)] if file_name.endswith(suffix) else file_name
-
-
-def find_label(candidates: Sequence[tuple[Path, str]]) -> tuple[Path, str] | None:
-    """The first (path, kind) that exists: trainIds files are preferred over labelIds ones."""
-    for path, kind in candidates:
-        if path.is_file():
-            return path, kind
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
 # Samples
 
 
@@ -230,14 +153,6 @@ class SampleFiles:
     label_kind: str = "trainIds"
 
 
-def sample_files(image: Path, label_candidates: Sequence[tuple[Path, str]] = (),
-                 image_ref: Path | None = None) -> SampleFiles:
-    """One sample's files: `image`, its day reference and the first existing label candidate."""
-    label = find_label(label_candidates)
-    return SampleFiles(name=image.stem, image=image, image_ref=image_ref,
-                       label=label[0] if label else None, label_kind=label[1] if label else "trainIds")
-
-
 def load_sample(files: SampleFiles) -> dict[str, Any]:
     """Read one sample into uint8 arrays: `image` H×W×3, `image_ref` H×W×3 (if any), `label` H×W
     trainIds (if any), `name`. DataError when the files are not the same size."""
@@ -250,58 +165,3 @@ def load_sample(files: SampleFiles) -> dict[str, Any]:
         sample["label"] = read_label(files.label, files.label_kind)
         check_same_size(files.image, image.shape, files.label, sample["label"].shape)
     return sample
-
-
-Transform = Callable[[dict[str, Any], np.random.Generator], dict[str, Any]]
-
-
-class SampleDataset(Dataset):
-    """A list of `SampleFiles` served as dicts: `load(i)` gives uint8 arrays, `dataset[i]` gives
-    `transform(load(i), rng)` with rng = sample_rng(seed, epoch, i) (default transform: tensors at
-    native size, ImageNet-normalised; pass EvalTransform(normalization=...) for another
-    segmenter's mean/std; `label` H×W int64)."""
-
-    def __init__(self, samples: Sequence[SampleFiles], transform: Transform | None = None, seed: int = 0) -> None:
-        self.samples = list(samples)
-        self.transform = transform if transform is not None else EvalTransform()
-        self.seed = seed
-        self.epoch = 0
-
-    def __len__(self) -> int:
-        return len(self.samples)
-
-    def set_epoch(self, epoch: int) -> None:
-        """Choose the augmentation draws of this epoch (call before creating the DataLoader iterator)."""
-        self.epoch = int(epoch)
-
-    def load(self, index: int) -> dict[str, Any]:
-        return load_sample(self.samples[index])
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        return self.transform(self.load(index), sample_rng(self.seed, self.epoch, index))
-
-    @property
-    def has_labels(self) -> bool:
-        return bool(self.samples) and all(files.label is not None for files in self.samples)
-
-    @property
-    def has_refs(self) -> bool:
-        return bool(self.samples) and all(files.image_ref is not None for files in self.samples)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({len(self)} samples, labels={self.has_labels}, refs={self.has_refs})"
-
-
-def require_all(
-    samples: Sequence[SampleFiles],
-    field: str,
-    kind: FileKind,
-    expected_path: Callable[[SampleFiles], Path],
-) -> None:
-    """Raise for the first sample whose `field` ('label' or 'image_ref') was not found.
-
-    Used when a split must have them, or when some exist: a split with partial labels or
-    references would break batching and evaluation silently."""
-    for files in samples:
-        if getattr(files, field) is None:
-            raise kind.missing(expected_path(files), files.image)

@@ -1,7 +1,11 @@
-"""Endless, resumable batches from a map-style dataset.
+"""The epoch: endless, resumable batches from a map-style dataset, and the datasets whose
+augmentations depend on it.
 
 Each epoch's order is a permutation seeded by (seed, epoch) and split across ranks, so the
 position (epoch, batches consumed) is all a checkpoint needs to continue the exact data order.
+`StreamLoader` is the one place the epoch advances: at the start of each epoch it tells an
+`EpochSeeded` dataset (every loader and stream of ccdistill.data) which epoch's augmentation
+draws to make, so augmentations replay exactly on resume too.
 """
 
 from __future__ import annotations
@@ -9,9 +13,11 @@ from __future__ import annotations
 import signal
 from typing import Any, Iterator
 
+import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from ccdistill.data.transforms import sample_rng
 from ccdistill.errors import DataError
 
 
@@ -24,6 +30,27 @@ def ignore_stop_signals(worker_id: int = 0) -> None:
     when it exits, and a worker whose parent is gone exits on its own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+class EpochSeeded(Dataset):
+    """A dataset whose sample i of epoch e is drawn with `sample_rng(seed, e, i, stream)`.
+
+    `stream` (a class attribute) keeps datasets of one seed from sharing draws."""
+
+    stream = 0
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = int(seed)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Select this epoch's augmentations (`StreamLoader` calls it as each epoch starts). By
+        hand: call it before creating the DataLoader iterator, since workers copy the dataset then."""
+        self.epoch = int(epoch)
+
+    def rng(self, index: int) -> np.random.Generator:
+        """The generator of sample `index` in the current epoch."""
+        return sample_rng(self.seed, self.epoch, index, self.stream)
 
 
 class StreamLoader:
@@ -57,7 +84,7 @@ class StreamLoader:
         return mine[self.batches * self.batch_size:]
 
     def _start_epoch(self) -> None:
-        if hasattr(self.dataset, "set_epoch"):
+        if isinstance(self.dataset, EpochSeeded):
             self.dataset.set_epoch(self.epoch)  # per-sample augmentation seeds depend on the epoch
         loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=self._indices(),
                             num_workers=self.num_workers, pin_memory=self.pin_memory, drop_last=True,

@@ -4,25 +4,25 @@
   and their shared label.
 - `TargetStreams`: T_n (a target night frame) and T_d (its GPS-matched day frame).
 
-Randomness comes from `sample_rng(seed, epoch, index)`: `set_epoch` before each epoch gives new
-augmentations, and the same (seed, epoch) replays them exactly (resume).
+Randomness comes from `sample_rng(seed, epoch, index, stream)` (`EpochSeeded`): the epoch, which
+`StreamLoader` sets as each epoch starts, gives new augmentations, and the same (seed, epoch)
+replays them exactly (resume).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
-from torch.utils.data import Dataset
 
-from ccdistill.data.io import PathLike, SampleDataset, read_image
-from ccdistill.data.transforms import JointTransform, sample_rng, to_tensors
+from ccdistill.data.datasets import SampleDataset
+from ccdistill.data.io import PathLike, read_image
+from ccdistill.data.sampling import EpochSeeded
+from ccdistill.data.transforms import JointTransform, to_tensors
+from ccdistill.data.translate import Translator
 from ccdistill.errors import DataError, InputError
 from ccdistill.normalization import IMAGENET, Normalization
-
-Translator = Callable[[np.ndarray, "np.ndarray | None", str, np.random.Generator], np.ndarray]
-
 
 # Stream ids mixed into the per-sample seed so S and T never share augmentation draws.
 SOURCE_STREAM = 1
@@ -40,22 +40,8 @@ def stream_keys(sample: dict[str, Any], keys: dict[str, str]) -> dict[str, Any]:
     return {keys.get(key, key): value for key, value in sample.items()}
 
 
-class _EpochSeeded(Dataset):
-    """seed/epoch bookkeeping shared by the stream datasets."""
-
-    stream = 0
-
-    def __init__(self, seed: int) -> None:
-        self.seed = int(seed)
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Select this epoch's augmentations. With DataLoader workers, call it before creating the
-        iterator (workers copy the dataset when the iterator starts)."""
-        self.epoch = int(epoch)
-
-    def rng(self, index: int) -> np.random.Generator:
-        return sample_rng(self.seed, self.epoch, index, self.stream)
+class _Stream(EpochSeeded):
+    """What the two stream datasets share: their epoch-seeded draws and their normalisation."""
 
     @property
     def normalization(self) -> Normalization:
@@ -63,7 +49,7 @@ class _EpochSeeded(Dataset):
         return getattr(self.transform, "normalization", IMAGENET)
 
 
-class SourceStreams(_EpochSeeded):
+class SourceStreams(_Stream):
     """S_d, S_n and the label: `{"S_d", "S_n", "label", "name"}` (the stream symbols), images as
     3×H×W floats normalised with the transform's `normalization`, label H×W int64.
 
@@ -141,7 +127,7 @@ class SourceStreams(_EpochSeeded):
         )
 
 
-class TargetStreams(_EpochSeeded):
+class TargetStreams(_Stream):
     """T_n and T_d: `{"T_n", "T_d", "name"}` (+ `label_T_n` when the pair
     dataset has one, as ToyCity does), sharing one rescale/crop/resize/flip.
 

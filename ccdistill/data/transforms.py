@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ccdistill.data.labels import IGNORE_INDEX
 from ccdistill.errors import InputError
+from ccdistill.labels import IGNORE_INDEX
 # IMAGENET_MEAN / IMAGENET_STD are re-exported: they lived here before each architecture declared its own.
 from ccdistill.normalization import IMAGENET, IMAGENET_MEAN, IMAGENET_STD, Normalization  # noqa: F401
 

@@ -14,19 +14,20 @@ Methods (all on H×W×3 uint8 arrays, all returning H×W×3 uint8 of the day ima
 
 `build_translator(method, beta, folder)` returns a `Translator`, the callable
 `(day, reference, name, rng) -> night` the data pipeline calls on the fly;
-`translate_folder` runs one offline over a folder and caches the results as PNGs.
+`translate_folder` (offline_translation.py) runs one offline over a folder and caches the
+results as PNGs. The colour conversions are in colour.py.
 """
 
 from __future__ import annotations
 
 import os
-import zlib
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from PIL import Image
 
+from ccdistill.data.colour import UINT8_MAX, decode_srgb, encode_srgb, lab_to_rgb, rgb_to_lab, to_uint8
 from ccdistill.errors import DataError, InputError
 
 METHODS: tuple[str, ...] = ("fda", "lab", "relight", "folder", "none")
@@ -39,101 +40,12 @@ NAME_SUFFIXES: tuple[str, ...] = tuple(sorted(
     ("_leftImg8bit", "_rgb_anon", "_ref_rgb_anon", "_rgb_ref_anon", "_fake_B", "_fake", "_night"),
     key=len, reverse=True,
 ))
-SOURCE_GLOB = "*_leftImg8bit.png"
-PNG_COMPRESS_LEVEL = 3
 MAX_BETA = 0.5  # beyond half the image the "low-frequency" window is the whole spectrum
-UINT8_MAX = 255.0
-
-# sRGB (IEC 61966-2-1) transfer function.
-SRGB_LINEAR_THRESHOLD = 0.04045
-SRGB_LINEAR_SLOPE = 12.92
-SRGB_OFFSET = 0.055
-SRGB_EXPONENT = 2.4
-# Linear sRGB -> CIE XYZ under the D65 white point, and that white point.
-RGB_TO_XYZ = np.array(
-    [[0.4124564, 0.3575761, 0.1804375],
-     [0.2126729, 0.7151522, 0.0721750],
-     [0.0193339, 0.1191920, 0.9503041]],
-    dtype=np.float64,
-)
-XYZ_TO_RGB = np.linalg.inv(RGB_TO_XYZ)
-D65_WHITE = np.array([0.95047, 1.0, 1.08883])
-LAB_DELTA = 6.0 / 29.0  # CIE Lab's linear-segment threshold
-LAB_EPSILON = 1e-6  # guards a channel with zero spread
-
+LAB_EPSILON = 1e-6  # guards a channel with zero spread (Lab std, FDA amplitude)
 # relight: the warm (+) / cool (-) direction of `temperature` as per-channel gain changes.
 TEMPERATURE_GAINS = np.array([0.30, 0.0, -0.45], dtype=np.float32)
 # Signal level (linear) at which shot noise equals read noise in `relight`.
 SHOT_REFERENCE_LEVEL = 0.05
-
-
-# ---------------------------------------------------------------------------------------------
-# Colour conversions
-
-
-def srgb_to_linear(srgb: np.ndarray) -> np.ndarray:
-    """sRGB values in [0, 1] (any shape) -> linear RGB in [0, 1]."""
-    srgb = np.asarray(srgb)
-    return np.where(
-        srgb <= SRGB_LINEAR_THRESHOLD,
-        srgb / SRGB_LINEAR_SLOPE,
-        ((srgb + SRGB_OFFSET) / (1 + SRGB_OFFSET)) ** SRGB_EXPONENT,
-    )
-
-
-def linear_to_srgb(linear: np.ndarray) -> np.ndarray:
-    """Linear RGB in [0, 1] (any shape) -> sRGB in [0, 1] (input clipped to [0, 1] first)."""
-    linear = np.clip(linear, 0.0, 1.0)
-    return np.where(
-        linear <= SRGB_LINEAR_THRESHOLD / SRGB_LINEAR_SLOPE,
-        linear * SRGB_LINEAR_SLOPE,
-        (1 + SRGB_OFFSET) * linear ** (1 / SRGB_EXPONENT) - SRGB_OFFSET,
-    )
-
-
-def _lab_f(t: np.ndarray) -> np.ndarray:
-    return np.where(t > LAB_DELTA**3, np.cbrt(t), t / (3 * LAB_DELTA**2) + 4 / 29)
-
-
-def _lab_f_inverse(t: np.ndarray) -> np.ndarray:
-    return np.where(t > LAB_DELTA, t**3, 3 * LAB_DELTA**2 * (t - 4 / 29))
-
-
-# Lookup tables, uint8 sRGB -> linear and linear (quantised to ENCODE_LEVELS) -> uint8 sRGB:
-# they replace a power function per pixel and channel.
-ENCODE_LEVELS = 65536
-_DECODE_TABLE = srgb_to_linear(np.arange(256) / UINT8_MAX).astype(np.float32)
-_ENCODE_TABLE = np.clip(
-    linear_to_srgb(np.linspace(0.0, 1.0, ENCODE_LEVELS)) * UINT8_MAX + 0.5, 0, UINT8_MAX
-).astype(np.uint8)
-_RGB_TO_XYZ_NORMALISED = (RGB_TO_XYZ.T / D65_WHITE).astype(np.float32)  # linear RGB -> XYZ / white
-_XYZ_NORMALISED_TO_RGB = (XYZ_TO_RGB * D65_WHITE).T.astype(np.float32)
-
-
-def encode_srgb(linear: np.ndarray) -> np.ndarray:
-    """Linear RGB floats (any shape; clipped to [0, 1]) -> uint8 sRGB."""
-    index = np.rint(np.clip(linear, 0.0, 1.0) * (ENCODE_LEVELS - 1)).astype(np.int32)
-    return _ENCODE_TABLE[index]
-
-
-def rgb_to_lab(image: np.ndarray) -> np.ndarray:
-    """H×W×3 uint8 sRGB -> H×W×3 float32 CIE Lab (D65): L in [0, 100], a and b about ±100."""
-    f = _lab_f(_DECODE_TABLE[np.asarray(image, dtype=np.uint8)] @ _RGB_TO_XYZ_NORMALISED)
-    fx, fy, fz = f[..., 0], f[..., 1], f[..., 2]
-    return np.stack([116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)], axis=-1).astype(np.float32)
-
-
-def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
-    """H×W×3 CIE Lab (D65) -> H×W×3 uint8 sRGB (out-of-gamut colours are clipped)."""
-    lab = np.asarray(lab, dtype=np.float32)
-    fy = (lab[..., 0] + 16) / 116
-    f = np.stack([fy + lab[..., 1] / 500, fy, fy - lab[..., 2] / 200], axis=-1)
-    return encode_srgb(_lab_f_inverse(f) @ _XYZ_NORMALISED_TO_RGB)
-
-
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """Floats in [0, 1] -> uint8 (rounded, clipped)."""
-    return np.clip(np.asarray(image) * UINT8_MAX + 0.5, 0, UINT8_MAX).astype(np.uint8)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,7 +169,7 @@ def relight(
     if gamma <= 0 or exposure < 0 or noise < 0:
         raise InputError(f"relight needs gamma > 0, exposure >= 0 and noise >= 0; got {gamma}, {exposure}, {noise}.")
     rng = rng if rng is not None else np.random.default_rng(0)
-    linear = _DECODE_TABLE[day]
+    linear = decode_srgb(day)
     gains = np.clip(1.0 + temperature * TEMPERATURE_GAINS, 0.0, None)
     night = np.float32(exposure) * gains.astype(np.float32) * linear ** np.float32(gamma)
     if noise > 0:
@@ -434,94 +346,3 @@ def build_translator(method: str = "fda", beta: float = 0.01, folder: str | None
     if method == "none":
         return IdentityTranslator()
     raise InputError(f"unknown translation method {method!r}; choose one of {', '.join(METHODS)}.")
-
-
-# ---------------------------------------------------------------------------------------------
-# Offline: translate a whole folder
-
-
-def reference_for(relative_path: str, seed: int, count: int) -> tuple[int, np.random.Generator]:
-    """Deterministic (reference index, generator) for one source image: depends only on the seed
-    and the image's relative path, not on the order or number of images processed."""
-    rng = np.random.default_rng([seed, zlib.crc32(relative_path.encode("utf-8"))])
-    return (int(rng.integers(count)) if count else -1), rng
-
-
-def _write_png(image: np.ndarray, path: Path) -> None:
-    """Write via a temporary name and rename, so an interrupted run leaves no truncated PNG."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    Image.fromarray(image).save(partial, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
-    os.replace(partial, path)
-
-
-def translate_folder(
-    source_dir: str | os.PathLike,
-    reference_dir: str | os.PathLike | None,
-    out_dir: str | os.PathLike,
-    method: str = "fda",
-    beta: float = 0.01,
-    seed: int = 0,
-    progress: bool = True,
-    force: bool = False,
-) -> list[Path]:
-    """Translate every *_leftImg8bit.png under `source_dir` into `out_dir` (same relative paths).
-
-    Args:
-        source_dir: folder of source-day images (e.g. leftImg8bit/train).
-        reference_dir: folder of target-night images (*.png, recursively) used as style
-            references; one is picked per source image from (seed, relative path). Not needed
-            by "relight" and "none".
-        out_dir: where the translated images go; must differ from source_dir.
-        method: "fda", "lab", "relight" or "none".
-        beta: FDA window size.
-        seed: picks references and relight noise.
-        progress: show a tqdm progress bar.
-        force: overwrite existing output files (otherwise DataError if any exists).
-
-    Returns:
-        The written paths, in sorted order of the source images.
-    """
-    if method not in FOLDER_METHODS:
-        raise InputError(f"translate_folder method must be one of {', '.join(FOLDER_METHODS)}, got {method!r}.")
-    source_dir, out_dir = Path(source_dir), Path(out_dir)
-    if not source_dir.is_dir():
-        raise DataError(f"source folder {source_dir} does not exist; pass the folder holding {SOURCE_GLOB} images.")
-    if out_dir.resolve() == source_dir.resolve():
-        raise InputError(f"out_dir {out_dir} is the source folder; choose another folder (e.g. leftImg8bit_night).")
-    sources = sorted(source_dir.rglob(SOURCE_GLOB))
-    if not sources:
-        raise DataError(
-            f"source folder {source_dir} holds no {SOURCE_GLOB} file; is it a Cityscapes leftImg8bit folder?"
-        )
-    references: list[Path] = []
-    if method in REFERENCE_METHODS:
-        if reference_dir is None or not Path(reference_dir).is_dir():
-            raise DataError(
-                f"method {method!r} needs a folder of target-night reference images, got {reference_dir}; "
-                "pass e.g. <dark_zurich>/rgb_anon/train/night."
-            )
-        references = sorted(Path(reference_dir).rglob("*.png"))
-        if not references:
-            raise DataError(f"reference folder {reference_dir} holds no *.png image.")
-    outputs = [out_dir / path.relative_to(source_dir) for path in sources]
-    existing = [path for path in outputs if path.exists()]
-    if existing and not force:
-        raise DataError(
-            f"{len(existing)} of {len(outputs)} output files already exist (e.g. {existing[0]}); "
-            "pass force=True (--force) to overwrite them or choose another out_dir."
-        )
-    from ccdistill.data.io import read_image  # io pulls in torch; keep the module import light
-
-    translator = build_translator(method, beta)
-    iterator = zip(sources, outputs)
-    if progress:
-        from tqdm import tqdm
-
-        iterator = tqdm(iterator, total=len(sources), desc=f"translate ({method})", unit="img")
-    for source, output in iterator:
-        relative = source.relative_to(source_dir).as_posix()
-        index, rng = reference_for(relative, seed, len(references))
-        reference = read_image(references[index]) if references else None
-        _write_png(translator(read_image(source), reference, source.stem, rng), output)
-    return outputs

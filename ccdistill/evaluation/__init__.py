@@ -9,7 +9,8 @@ Map of the package:
 - ``figures``   — :func:`plot_confusion_matrix`, :func:`plot_per_class_iou`;
 - ``deployed``  — :func:`evaluate_checkpoint` (a deploy.pt on its evaluation split, as
   ``ccdistill eval`` scores it);
-- ``export``    — Dark Zurich and ACDC test-server submissions and their local validators.
+- ``export``    — Dark Zurich and ACDC test-server submissions;
+- ``submission_check`` — their local validators and the test-image names they must contain.
 
 Figures and exports are imported lazily (on first attribute access) so that importing the
 metrics does not pull in matplotlib/seaborn.
@@ -30,11 +31,11 @@ _LAZY = {
     "plot_per_class_iou": "figures",
     "normalize_confusion": "figures",
     "export_darkzurich": "export",
-    "validate_darkzurich_submission": "export",
-    "darkzurich_test_names": "export",
+    "validate_darkzurich_submission": "submission_check",
+    "darkzurich_test_names": "submission_check",
     "export_acdc": "export",
-    "validate_acdc_submission": "export",
-    "acdc_test_names": "export",
+    "validate_acdc_submission": "submission_check",
+    "acdc_test_names": "submission_check",
     "read_confidence": "export",
     "zip_submission": "export",
 }

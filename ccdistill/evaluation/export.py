@@ -30,6 +30,9 @@ the benchmark maintainers for the sibling MUSES server, github.com/timbroed/MUSE
 VBLC README, github.com/BIT-DA/VBLC, zips such a ``labelTrainIds`` folder for ACDC). We write the test image's own name
 ``<stem>_rgb_anon.png`` flat into ``labelTrainIds/``; the condition folders are not needed
 because frame names are unique across conditions.
+
+The local validators of a written submission, and the test-image names a submission must
+contain, are in submission_check.py.
 """
 
 from __future__ import annotations
@@ -48,18 +51,16 @@ import torch.nn.functional as F
 from PIL import Image
 
 from ccdistill.labels import IGNORE_INDEX, NUM_CLASSES
-from ccdistill.errors import DataError, InputError
+from ccdistill.errors import InputError
 
 __all__ = [
     "DARKZURICH_FOLDERS",
     "DARKZURICH_IMAGE_SIZE",
     "DEFAULT_INVALID_THRESHOLD",
     "export_darkzurich",
-    "validate_darkzurich_submission",
-    "darkzurich_test_names",
     "export_acdc",
-    "validate_acdc_submission",
-    "acdc_test_names",
+    "read_confidence",
+    "server_file_name",
     "zip_submission",
 ]
 
@@ -78,19 +79,17 @@ DEFAULT_INVALID_THRESHOLD = 0.5
 INVALID_POLICIES = ("confidence", "none")
 
 _CONFIDENCE_SCALE = 65535  # full range of the 16-bit confidence PNG
-# The server matches predictions by this prefix of the file name.
-_SERVER_NAME = re.compile(r"^[A-Za-z0-9]+_frame_\d{6}")
-_LABEL_MODE = "L"
-_CONFIDENCE_MODES = ("I;16", "I;16B", "I;16L")
+# The servers match predictions by this prefix of the file name.
+SERVER_NAME = re.compile(r"^[A-Za-z0-9]+_frame_\d{6}")
 
 
 # --------------------------------------------------------------------------- helpers
-def _file_name(name: str) -> str:
+def server_file_name(name: str) -> str:
     """Server file name from an image name or path: basename, ``.png`` appended if missing."""
     base = Path(str(name)).name
     if not base.endswith(".png"):
         base += ".png"
-    if not _SERVER_NAME.match(base):
+    if not SERVER_NAME.match(base):
         raise InputError(
             f"prediction name {name!r} does not start with '<SEQ>_frame_<6 digits>' as the "
             "benchmark servers require; pass the test image's own file name, e.g. "
@@ -272,7 +271,7 @@ def export_darkzurich(
     seen: set[str] = set()
     with _StagedSubmission(out, DARKZURICH_FOLDERS) as staging:
         for name, probs in predictions:
-            file_name = _file_name(name)
+            file_name = server_file_name(name)
             _unique(seen, file_name)
             p = _as_float_array(probs, file_name, output_size)
             confidence, train_ids = p.max(dim=0)
@@ -293,122 +292,6 @@ def export_darkzurich(
 def read_confidence(path: str | Path) -> np.ndarray:
     """A ``confidence/`` PNG back as float64 confidences in [0, 1] (H×W)."""
     return np.asarray(Image.open(path), dtype=np.float64) / _CONFIDENCE_SCALE
-
-
-def darkzurich_test_names(root: str | Path) -> list[str]:
-    """File names of the Dark Zurich test images, sorted: the names a submission must contain.
-
-    Args:
-        root: Dark Zurich root holding ``rgb_anon/test/night/<SEQ>/<SEQ>_frame_<6d>_rgb_anon.png``
-            (151 images in GOPR0364 and GP010364 in the real set).
-    """
-    night = Path(root) / "rgb_anon" / "test" / "night"
-    if not night.is_dir():
-        raise DataError(
-            f"Dark Zurich test images not found: {night} is missing. Unpack "
-            "Dark_Zurich_test_anon_withoutGt.zip into the Dark Zurich root so that "
-            f"rgb_anon/test/night/{{{','.join(DARKZURICH_TEST_SEQUENCES)}}}/ exist"
-        )
-    names = sorted(p.name for p in night.glob("*/*_rgb_anon.png"))
-    if not names:
-        raise DataError(
-            f"no '*_rgb_anon.png' images under {night}/<SEQ>/; expected the test sequences "
-            f"{', '.join(DARKZURICH_TEST_SEQUENCES)}"
-        )
-    return names
-
-
-def _check_png(path: Path, rel: str, kind: str, image_size: tuple[int, int]) -> list[str]:
-    """Problems of one PNG: ``kind`` is 'label', 'invalid' or 'confidence'."""
-    try:
-        with Image.open(path) as im:
-            im.load()
-            mode, (w, h) = im.mode, im.size
-            arr = np.asarray(im)
-    except Exception as exc:  # noqa: BLE001 - any decoder failure is a problem to report
-        return [f"{rel}: cannot be read as an image ({exc})"]
-    problems = []
-    if (h, w) != tuple(image_size):
-        problems.append(f"{rel}: size {h}×{w} (height×width), expected {image_size[0]}×{image_size[1]}")
-    if kind == "confidence":
-        if mode not in _CONFIDENCE_MODES:
-            problems.append(f"{rel}: mode {mode!r}, expected a 16-bit grayscale PNG ('I;16')")
-        return problems
-    if mode != _LABEL_MODE:
-        problems.append(f"{rel}: mode {mode!r}, expected an 8-bit grayscale PNG ('L') of trainIds")
-        return problems
-    values = np.unique(arr)
-    allowed = set(range(NUM_CLASSES)) | ({IGNORE_INDEX} if kind == "invalid" else set())
-    bad = sorted(int(v) for v in values if int(v) not in allowed)
-    if bad:
-        expected = f"0-{NUM_CLASSES - 1}" + (f" or {IGNORE_INDEX}" if kind == "invalid" else "")
-        problems.append(f"{rel}: label values {bad[:10]} outside {expected}")
-    return problems
-
-
-def _validate(
-    out_dir: str | Path,
-    folders: Sequence[str],
-    kinds: dict[str, str],
-    expected_names: Sequence[str] | None,
-    image_size: tuple[int, int] | None,
-) -> list[str]:
-    out = Path(out_dir)
-    if not out.is_dir():
-        return [f"{out}: submission folder does not exist"]
-    image_size = tuple(image_size) if image_size is not None else DARKZURICH_IMAGE_SIZE
-    expected = None if expected_names is None else {_file_name(n) for n in expected_names}
-    problems: list[str] = []
-    present: dict[str, dict[str, Path]] = {}
-    for folder in folders:
-        base = out / folder
-        if not base.is_dir():
-            problems.append(f"{folder}/: folder is missing")
-            continue
-        files: dict[str, Path] = {}
-        for path in sorted(p for p in base.rglob("*") if p.is_file()):
-            rel = path.relative_to(out).as_posix()
-            if path.suffix != ".png" or not _SERVER_NAME.match(path.name):
-                problems.append(f"{rel}: extra file (not a '<SEQ>_frame_<6d>*.png' prediction)")
-            elif path.name in files:
-                problems.append(f"{rel}: duplicate of {files[path.name].relative_to(out).as_posix()}")
-            else:
-                files[path.name] = path
-        present[folder] = files
-    if expected is None and present:
-        # Without a reference list the first folder defines the names the others must match.
-        expected = set(next(iter(present.values())))
-    for folder, files in present.items():
-        for name in sorted(expected - set(files)):
-            problems.append(f"{folder}/{name}: missing")
-        for name in sorted(set(files) - expected):
-            problems.append(f"{folder}/{name}: extra file (no such test image)")
-        for name in sorted(set(files) & expected):
-            rel = files[name].relative_to(out).as_posix()
-            problems += _check_png(files[name], rel, kinds[folder], image_size)
-    return problems
-
-
-def validate_darkzurich_submission(
-    out_dir: str | Path,
-    expected_names: Sequence[str] | None = None,
-    image_size: tuple[int, int] | None = DARKZURICH_IMAGE_SIZE,
-) -> list[str]:
-    """Check a Dark Zurich submission folder before uploading it.
-
-    Args:
-        out_dir: folder written by :func:`export_darkzurich`.
-        expected_names: the test image names (e.g. :func:`darkzurich_test_names`); ``None``
-            only checks that the three folders hold the same names.
-        image_size: (height, width) every PNG must have (``None``: 1080×1920).
-
-    Returns:
-        One line per problem, naming the file: missing or extra files per folder, wrong size,
-        wrong mode (labels must be 8-bit 'L', confidence 16-bit 'I;16'), label values outside
-        0-18 (0-18 or 255 in ``labelTrainIds_invalid``). An empty list means valid.
-    """
-    kinds = {"labelTrainIds": "label", "labelTrainIds_invalid": "invalid", "confidence": "confidence"}
-    return _validate(out_dir, DARKZURICH_FOLDERS, kinds, expected_names, image_size)
 
 
 # --------------------------------------------------------------------------- ACDC
@@ -437,34 +320,12 @@ def export_acdc(
     seen: set[str] = set()
     with _StagedSubmission(out, ACDC_FOLDERS) as staging:
         for name, prediction in predictions:
-            file_name = _file_name(name)
+            file_name = server_file_name(name)
             _unique(seen, file_name)
             _save_png(_label_map(prediction, file_name, output_size), staging / "labelTrainIds" / file_name)
         if not seen:
             raise InputError("predictions is empty; nothing was exported")
     return out
-
-
-def acdc_test_names(root: str | Path) -> list[str]:
-    """File names of the ACDC night test images, sorted: the names an ACDC submission written by
-    :func:`export_acdc` must contain.
-
-    Args:
-        root: ACDC root holding ``rgb_anon/night/test/<SEQ>/<stem>_rgb_anon.png`` (500 images in
-            the real set).
-    """
-    from ccdistill.data.acdc import image_kind  # the loader's own description of the layout
-
-    return sorted(path.name for path in image_kind("test").list(root))
-
-
-def validate_acdc_submission(
-    out_dir: str | Path,
-    expected_names: Sequence[str] | None = None,
-    image_size: tuple[int, int] | None = ACDC_IMAGE_SIZE,
-) -> list[str]:
-    """Check an ACDC submission folder; same report format as the Dark Zurich validator."""
-    return _validate(out_dir, ACDC_FOLDERS, {"labelTrainIds": "label"}, expected_names, image_size)
 
 
 def zip_submission(out_dir: str | Path, zip_path: str | Path | None = None) -> Path:

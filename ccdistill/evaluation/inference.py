@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from ccdistill.labels import IGNORE_INDEX
 from ccdistill.errors import InputError
+from ccdistill.models.segmenter import round_up
 
 from .metrics import ConfusionMatrix
 
@@ -42,10 +43,6 @@ def _pair(value: Sequence[int] | int, name: str) -> tuple[int, int]:
     if h < 1 or w < 1:
         raise InputError(f"{name} must be positive (height, width), got {(h, w)}")
     return h, w
-
-
-def _round_up(value: int, multiple: int) -> int:
-    return int(math.ceil(value / multiple) * multiple)
 
 
 def _size_divisor(model: nn.Module) -> int:
@@ -82,9 +79,9 @@ def _forward_padded(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """
     div = _size_divisor(model)
     # Segmenters also refuse inputs below `min_size` (their feature map would vanish).
-    smallest = _round_up(max(1, int(getattr(model, "min_size", 1) or 1)), div)
+    smallest = round_up(max(1, int(getattr(model, "min_size", 1) or 1)), div)
     h, w = x.shape[-2:]
-    ph, pw = max(_round_up(h, div), smallest) - h, max(_round_up(w, div), smallest) - w
+    ph, pw = max(round_up(h, div), smallest) - h, max(round_up(w, div), smallest) - w
     if ph or pw:
         x = F.pad(x, (0, pw, 0, ph))
     logits = _logits_of(model(x))
@@ -186,7 +183,7 @@ def predict(
     x = image
     if size is not None:
         div = _size_divisor(model)
-        net_h, net_w = (_round_up(s, div) for s in _pair(size, "size"))
+        net_h, net_w = (round_up(s, div) for s in _pair(size, "size"))
         if (net_h, net_w) != in_size:
             x = F.interpolate(x, size=(net_h, net_w), mode="bilinear", align_corners=False)
 

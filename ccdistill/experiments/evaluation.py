@@ -39,7 +39,7 @@ def shift_datasets(config: Config, normalization: Any = None) -> dict[str, Any]:
         return {}
     from ccdistill.data import CityscapesDataset
     from ccdistill.data.build import TOY_SOURCE
-    from ccdistill.data.toycity import ToyCityTargetDay
+    from ccdistill.data.toycity_target_day import ToyCityTargetDay
 
     transform = night_dataset(config, "val", normalization).transform
     root = Path(config.data.root)

@@ -14,7 +14,8 @@ from typing import Any, Sequence
 
 import yaml
 
-from ccdistill.config import CONFIG_DIR, VARIANTS, Config, load_config
+from ccdistill.config import CONFIG_DIR, Config, load_config
+from ccdistill.config_schema import VARIANTS
 from ccdistill.errors import ConfigError
 
 REGISTRY_FILE = Path(__file__).resolve().with_name("registry.yaml")

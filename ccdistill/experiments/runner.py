@@ -215,7 +215,6 @@ class Runner:
 
     def run_one(self, run: Run, config: Config, where: str | None = None) -> Path:
         """Train (or resume) one run, evaluate its deployed model, write its result file."""
-        from ccdistill.distributed import shutdown
         from ccdistill.experiments.evaluation import evaluate_deployed
         from ccdistill.train import Trainer
 
@@ -230,7 +229,7 @@ class Runner:
         try:
             trainer.fit()
         finally:
-            shutdown(trainer.context)
+            trainer.context.shutdown()
         timer.record(trainer.iteration)
         train_seconds = timer.seconds()
         self.say(f"train {where}: {maximum} iterations in {train_seconds:.1f} s; evaluating")

@@ -1,24 +1,17 @@
 """The CCDistill losses (SPEC 4.3–4.6); docs/METHOD.md maps each symbol to its function.
 
-* content.py — Cor(a, b), L_CDC, L_JS and the pixel-level cosine tools (cosine maps)
+* content.py — Cor(a, b), L_CDC
+* js.py — L_JS, the Jensen–Shannon term of CDC
+* cosine_maps.py — the pixel-level cosine tools of the notebooks (cosine maps)
 * style.py — Gram matrices G, their differences Δ, Cor_G, L_CDS
 * pseudo.py — pseudo labels for T_n from P_Td, and the misalignment-tolerant loss
 * segmentation.py — L_seg (cross-entropy)
 * total.py — the weighted sum with the warm-up, `ccdistill_loss`
 """
 
-from ccdistill.losses.content import (
-    cdc_loss,
-    content_correlation,
-    cosine_map,
-    feature_cell,
-    js_divergence,
-    js_loss,
-    pixel_correlation,
-    pixel_cosine_map,
-    pool_embeddings,
-    upsample_map,
-)
+from ccdistill.losses.content import cdc_loss, content_correlation, pool_embeddings
+from ccdistill.losses.cosine_maps import cosine_map, feature_cell, pixel_correlation, pixel_cosine_map, upsample_map
+from ccdistill.losses.js import js_divergence, js_loss
 from ccdistill.losses.pseudo import allowed_classes, pseudo_labels, tolerant_pseudo_loss
 from ccdistill.losses.segmentation import segmentation_loss
 from ccdistill.losses.style import cds_loss, gram_difference, gram_matrix, style_correlation

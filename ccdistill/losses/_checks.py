@@ -118,3 +118,13 @@ def stop_gradient(symmetric: bool = False) -> contextlib.AbstractContextManager:
     """sg[·] for the teacher side of a distillation loss: computed without a graph unless
     the `symmetric` ablation is on (cheaper than building a graph and detaching it)."""
     return contextlib.nullcontext() if symmetric else torch.no_grad()
+
+
+def unit_cosine(z_a: Tensor, z_b: Tensor, pairs: str = "all") -> Tensor:
+    """Cosines of unit rows (P×D, Q×D): every row of a with every row of b ("all", P×Q) or
+    row i of a with row i of b ("aligned", P; needs P = Q). The rows must already be
+    L2-normalised, so a dot product is the cosine."""
+    with full_precision(z_a):
+        if pairs == "all":
+            return z_a @ z_b.T
+        return (z_a * z_b).sum(dim=1)

@@ -14,9 +14,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ccdistill.errors import InputError
-from ccdistill.labels import DYNAMIC_CLASSES
+from ccdistill.labels import DYNAMIC_CLASSES, IGNORE_INDEX
 from ccdistill.losses._checks import (
-    IGNORE_INDEX,
     as_float,
     check_choice,
     check_floating,

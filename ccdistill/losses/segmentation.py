@@ -7,7 +7,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from ccdistill.errors import InputError
-from ccdistill.losses._checks import IGNORE_INDEX, check_floating, check_ndim, zero_with_grad
+from ccdistill.labels import IGNORE_INDEX
+from ccdistill.losses._checks import check_floating, check_ndim, zero_with_grad
 
 
 def check_logits_and_label(

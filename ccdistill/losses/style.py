@@ -23,6 +23,7 @@ from ccdistill.losses._checks import (
     correlation_distance,
     full_precision,
     stop_gradient,
+    unit_cosine,
 )
 
 STYLE_MODES = ("cosine", "difference")
@@ -108,9 +109,7 @@ def style_correlation(
     with full_precision(g_a):
         v_a = F.normalize(as_float(g_a).flatten(1), dim=1)
         v_b = F.normalize(as_float(g_b).flatten(1), dim=1)
-        if pairs == "all":
-            return v_a @ v_b.T
-        return (v_a * v_b).sum(dim=1)
+        return unit_cosine(v_a, v_b, pairs)
 
 
 def cds_loss(

@@ -16,16 +16,17 @@ from typing import Any
 from torch import Tensor
 
 from ccdistill.errors import InputError
+from ccdistill.labels import IGNORE_INDEX
 from ccdistill.losses._checks import (
     DISTANCES,
     GRANULARITIES,
-    IGNORE_INDEX,
     PAIRS,
     check_choice,
     check_positive_int,
     check_unit_interval,
 )
-from ccdistill.losses.content import JS_TAU, cdc_loss, js_loss
+from ccdistill.losses.content import cdc_loss
+from ccdistill.losses.js import JS_TAU, js_loss
 from ccdistill.losses.pseudo import PSEUDO_RULES, pseudo_labels, tolerant_pseudo_loss
 from ccdistill.losses.segmentation import segmentation_loss
 from ccdistill.losses.style import STYLE_MODES, cds_loss

@@ -25,7 +25,9 @@ class SegmenterOutput(NamedTuple):
     features: torch.Tensor
 
 
-def _round_up(value: int, multiple: int, minimum: int) -> int:
+def round_up(value: int, multiple: int, minimum: int = 1) -> int:
+    """The smallest multiple of `multiple` that is >= value and >= minimum (a size a segmenter
+    with that divisor and minimum accepts)."""
     return max(minimum, -(-value // multiple) * multiple)
 
 
@@ -101,7 +103,7 @@ class Segmenter(nn.Module):
         divisor, minimum = self.size_divisor, self.min_size
         if height % divisor or width % divisor or height < minimum or width < minimum:
             suggested = (
-                f"{_round_up(height, divisor, minimum)}×{_round_up(width, divisor, minimum)}"
+                f"{round_up(height, divisor, minimum)}×{round_up(width, divisor, minimum)}"
             )
             raise InputError(
                 f"x has spatial size {height}×{width}, but {self.name} needs height and width "

@@ -121,7 +121,7 @@ def as_image_stack(name: str, images: Any) -> np.ndarray:
     if array.ndim != 4 or array.shape[-1] != 3 or array.dtype != np.uint8:
         raise InputError(
             f"{name} must be H×W×3 or N×H×W×3 uint8 RGB images; got {array.dtype} {array.shape} "
-            "(read images with ccdistill.data.read_image or render them with ccdistill.data.toycity.render)"
+            "(read images with ccdistill.data.read_image or render them with ccdistill.toycity.render)"
         )
     return array
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ccdistill.data.toycity import paired_scene, render, sample_scene
 from ccdistill.data.transforms import IMAGE_KEYS, resize_sample
 from ccdistill.errors import InputError
+from ccdistill.toycity import paired_scene, render, sample_scene
 
 DAY, NIGHT = 0.0, 1.0  # night strengths of the rendered day and night images
 

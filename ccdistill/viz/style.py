@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ccdistill.data.toycity import Scene, render, sample_scene
 from ccdistill.errors import InputError
 from ccdistill.losses import cds_loss, gram_difference, gram_matrix
+from ccdistill.toycity import Scene, render, sample_scene
 from ccdistill.viz._common import (
     DIVERGING_CMAP,
     STREAM_COLOURS,

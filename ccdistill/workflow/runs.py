@@ -113,7 +113,7 @@ def train_or_load(config: Config, live: bool = True, device: str | None = None) 
         TrainedRun (segmenter, folder, config, loaded, messages, meta).
     """
     from ccdistill.checkpoint import load_deployed
-    from ccdistill.distributed import resolve_device, shutdown
+    from ccdistill.distributed import resolve_device
     from ccdistill.train import Trainer
     from ccdistill.workflow.curves import LiveLossCurves, in_kernel
 
@@ -143,7 +143,7 @@ def train_or_load(config: Config, live: bool = True, device: str | None = None) 
         trainer.fit()
     finally:
         trainer.close()
-        shutdown(trainer.context)
+        trainer.context.shutdown()
     messages.extend(trainer.messages)  # started / resumed from ... / complete (already printed)
     if curves is not None:
         curves.finish()

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ccdistill.data.labels import IGNORE_INDEX, NUM_CLASSES, PALETTE, train_ids_to_label_ids
+from ccdistill.labels import IGNORE_INDEX, NUM_CLASSES, PALETTE, train_ids_to_label_ids
 
 SIZE = (32, 64)  # (H, W) of every fixture image
 BLOCK = 8
@@ -197,7 +197,7 @@ def make_toycity_like(root: Path, size: tuple[int, int] = SIZE) -> Path:
 
 def write_toycity_manifest(root: Path) -> Path:
     """The manifest.json a ToyCity loader checks (files and their sizes), for a hand-built tree."""
-    from ccdistill.data.toycity.generate import GENERATOR, MANIFEST, VERSION
+    from ccdistill.toycity.generate import GENERATOR, MANIFEST, VERSION
 
     files = sorted(p for p in root.rglob("*") if p.is_file() and p.name != MANIFEST)
     relpaths = [p.relative_to(root).as_posix() for p in files]

@@ -29,7 +29,7 @@ from ccdistill.data import (
     read_image,
     read_label,
 )
-from ccdistill.data.labels import IGNORE_INDEX
+from ccdistill.labels import IGNORE_INDEX
 from ccdistill.data.transforms import tensor_to_image
 from ccdistill.errors import DataError, InputError
 

@@ -7,8 +7,8 @@ import pytest
 
 from ccdistill.config import DataConfig
 from ccdistill.data import build_datasets, check_layout, read_image
-from ccdistill.data.toycity import generate_toycity
 from ccdistill.data.transforms import tensor_to_image
+from ccdistill.toycity import generate_toycity
 
 SIZE = (32, 64)
 

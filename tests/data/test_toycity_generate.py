@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ccdistill.data.labels import KNOWN_TRAIN_IDS, label_ids_to_train_ids
-from ccdistill.cli import parse_size
+from ccdistill.labels import KNOWN_TRAIN_IDS, label_ids_to_train_ids
+from ccdistill.cli.args import parse_size
 from ccdistill.cli.data_toy import register as register_toy
-from ccdistill.data.toycity import generate_toycity
-from ccdistill.data.toycity.generate import PARTIAL
 from ccdistill.errors import DataError, InputError
+from ccdistill.toycity import generate_toycity
+from ccdistill.toycity.generate import PARTIAL
 
 SIZE = (64, 128)
 COUNTS = {"n_train": 3, "n_val": 2, "n_test": 2}

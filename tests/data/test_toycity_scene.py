@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ccdistill.data.labels import CLASS_NAMES, KNOWN_TRAIN_IDS, STATIC_CLASSES, label_ids_to_train_ids
-from ccdistill.data.toycity import (
+from ccdistill.labels import CLASS_NAMES, KNOWN_TRAIN_IDS, STATIC_CLASSES, label_ids_to_train_ids
+from ccdistill.data.colour import rgb_to_lab
+from ccdistill.errors import InputError
+from ccdistill.toycity import (
     SOURCE_CITY, TARGET_CITY, View, get_city, paired_scene, render, render_example, sample_scene,
 )
-from ccdistill.data.translate import rgb_to_lab
-from ccdistill.errors import InputError
 
 SIZE = (64, 128)
 SEEDS = range(6)

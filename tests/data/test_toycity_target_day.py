@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from ccdistill.data.io import read_image
-from ccdistill.data.toycity import generate_toycity
-from ccdistill.data.toycity.generate import _Item, _strengths, target_day_scene
-from ccdistill.data.toycity.render import render
-from ccdistill.data.toycity.target_day import ToyCityTargetDay, frame_index
+from ccdistill.data.toycity_target_day import ToyCityTargetDay, frame_index
 from ccdistill.errors import DataError, InputError
+from ccdistill.toycity import generate_toycity
+from ccdistill.toycity.generate import _Item, _strengths, target_day_scene
+from ccdistill.toycity.render import render
 
 SIZE = (32, 64)
 SEED = 3

@@ -7,7 +7,7 @@ import pytest
 import torch
 from fixtures import assert_aligned, block_scene, night_of
 
-from ccdistill.data.labels import IGNORE_INDEX
+from ccdistill.labels import IGNORE_INDEX
 from ccdistill.data.transforms import (
     IMAGENET_MEAN,
     IMAGENET_STD,

@@ -9,12 +9,14 @@ import pytest
 from PIL import Image
 
 from ccdistill.cli.data_translate import register as register_translate
-from ccdistill.data.toycity import render, sample_scene
+from ccdistill.data.colour import lab_to_rgb, rgb_to_lab
+from ccdistill.data.offline_translation import translate_folder
 from ccdistill.data.translate import (
-    FolderTranslation, build_translator, fda_translate, lab_statistics, lab_to_rgb, lab_translate,
-    low_frequency_mask, relight, rgb_to_lab, sample_stem, translate_folder,
+    FolderTranslation, build_translator, fda_translate, lab_statistics, lab_translate, low_frequency_mask, relight,
+    sample_stem,
 )
 from ccdistill.errors import DataError, InputError
+from ccdistill.toycity import render, sample_scene
 
 SIZE = (64, 128)
 

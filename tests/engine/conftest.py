@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def toycity_root(tmp_path_factory) -> Path:
-    from ccdistill.data.toycity import generate_toycity
+    from ccdistill.toycity import generate_toycity
 
     root = tmp_path_factory.mktemp("toycity")
     generate_toycity(root, size=(128, 256), seed=0, n_train=8, n_val=4, n_test=4, progress=False)

@@ -13,7 +13,6 @@ from pathlib import Path
 import torch
 
 from ccdistill.config import load_config
-from ccdistill.distributed import shutdown
 from ccdistill.train import Trainer
 
 CONFIG = Path(__file__).resolve().parents[2] / "configs" / "toycity.yaml"
@@ -41,7 +40,7 @@ def main() -> None:
             state = {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()}
             torch.save(state, Path(args.rank_weights) / f"rank{trainer.context.rank}.pt")
     finally:
-        shutdown(trainer.context)
+        trainer.context.shutdown()
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ import pytest
 import torch
 
 from ccdistill.config import load_config
-from ccdistill.errors import CheckpointError, CCDistillError, DataError
-from ccdistill.train import Trainer, TrainingDivergedError, train
+from ccdistill.errors import CheckpointError, CCDistillError, DataError, TrainingDivergedError
+from ccdistill.train import Trainer, train
 from tests.engine.helpers import CONFIG, ci_overrides
 
 

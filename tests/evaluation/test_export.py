@@ -19,7 +19,7 @@ from ccdistill.evaluation import (
     validate_darkzurich_submission,
     zip_submission,
 )
-from ccdistill.evaluation.export import validate_acdc_submission
+from ccdistill.evaluation.submission_check import validate_acdc_submission
 
 SIZE = (6, 10)  # (height, width): small stand-in for 1080×1920
 NAMES = ["GOPR0364_frame_000001_rgb_anon.png", "GP010364_frame_000009_rgb_anon.png"]

@@ -31,7 +31,7 @@ class Interrupted(Exception):
 
 @pytest.fixture(scope="module")
 def toycity(tmp_path_factory) -> Path:
-    from ccdistill.data.toycity import generate_toycity
+    from ccdistill.toycity import generate_toycity
 
     root = tmp_path_factory.mktemp("toycity")
     generate_toycity(root, size=(128, 256), seed=0, n_train=6, n_val=3, n_test=3, progress=False)

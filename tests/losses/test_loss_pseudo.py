@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from ccdistill.data.labels import DYNAMIC_CLASSES, NUM_CLASSES, STATIC_CLASSES
+from ccdistill.labels import DYNAMIC_CLASSES, NUM_CLASSES, STATIC_CLASSES
 from ccdistill.errors import InputError
 from ccdistill.losses import pseudo_labels, segmentation_loss, tolerant_pseudo_loss
 

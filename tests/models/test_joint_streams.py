@@ -8,7 +8,8 @@ import torch
 
 from ccdistill.losses import cdc_loss, content_correlation
 from ccdistill.models import CCDistillModel
-from ccdistill.train import STREAMS, StreamForward, StreamPlan
+from ccdistill.streams import STREAMS
+from ccdistill.train.forward import StreamForward, StreamPlan
 
 
 def _features(seed: int = 0) -> dict[str, torch.Tensor]:

@@ -12,7 +12,8 @@ import torch
 
 from ccdistill.checkpoint import first_non_finite, save_atomic
 from ccdistill.config import load_config
-from ccdistill.train import Trainer, TrainingDivergedError, train
+from ccdistill.errors import TrainingDivergedError
+from ccdistill.train import Trainer, train
 from tests.engine.helpers import CONFIG, ci_overrides
 
 

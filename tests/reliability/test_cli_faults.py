@@ -16,8 +16,10 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from ccdistill import cli
-from ccdistill.data.toycity import generate_toycity
+from ccdistill.cli.args import optional_size, parse_size
+from ccdistill.cli.messages import os_error_message, user_message
 from ccdistill.errors import DataError, InputError
+from ccdistill.toycity import generate_toycity
 from tests.data.fixtures import block_scene, make_darkzurich, write_png
 from tests.reliability.faults import assert_clear, deploy_checkpoint, read_only, run_cli
 
@@ -156,8 +158,8 @@ def test_os_error_messages_name_the_path_and_what_to_do():
         FileNotFoundError(errno.ENOENT, "No such file", "/e"): "/e does not exist; check the path",
     }
     for error, expected in cases.items():
-        assert expected in cli.os_error_message(error), error
-    assert cli.os_error_message(OSError(errno.EIO, "I/O error")) is None  # internal: keeps its traceback
+        assert expected in os_error_message(error), error
+    assert os_error_message(OSError(errno.EIO, "I/O error")) is None  # internal: keeps its traceback
 
 
 def test_torch_write_failure_reads_as_disk_full(capsys, monkeypatch):
@@ -184,7 +186,7 @@ def test_worker_errors_keep_their_own_message():
     with pytest.raises(DataError) as caught:
         next(iter(DataLoader(_Broken(), num_workers=1)))
     assert "Traceback" in str(caught.value)  # what torch re-raises: the worker's whole traceback
-    assert cli.user_message(caught.value) == "label /data/x.png cannot be decoded; extract it again"
+    assert user_message(caught.value) == "label /data/x.png cannot be decoded; extract it again"
 
 
 def test_toycity_errors_talk_about_ccdistill_data_toy(capsys, tmp_path, deploy):
@@ -227,7 +229,7 @@ def test_all_ignored_labels_are_not_scored_silently(capsys, tmp_path, deploy):
 
 
 def test_parse_size_is_the_one_size_parser():
-    assert cli.parse_size("64x128") == (64, 128) and cli.optional_size(None, "--size") is None
+    assert parse_size("64x128") == (64, 128) and optional_size(None, "--size") is None
     with pytest.raises(InputError, match="--cpu-size must be HEIGHTxWIDTH"):
-        cli.parse_size("64", "--cpu-size")
+        parse_size("64", "--cpu-size")
     assert os.path.basename(cli.__file__) == "__init__.py"  # ccdistill/cli/ is a package

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ccdistill.cli import main
-from ccdistill.config import load_config, validate_training_config
+from ccdistill.config import load_config
+from ccdistill.config_checks import validate_training_config
 from ccdistill.errors import ConfigError
 from ccdistill.runlock import RunFolderError
 from ccdistill.train import Trainer

@@ -14,9 +14,9 @@ from PIL import Image
 from ccdistill.config import DataConfig
 from ccdistill.data import build_datasets, check_layout, read_image, read_label
 from ccdistill.data.darkzurich import DarkZurichPairs, DuplicatePairWarning
-from ccdistill.data.toycity import generate_toycity, verify_toycity
-from ccdistill.data.toycity import generate as toy_generate
 from ccdistill.errors import DataError
+from ccdistill.toycity import generate_toycity, verify_toycity
+from ccdistill.toycity import generate as toy_generate
 from tests.data.fixtures import (
     dz_pair_rows, make_acdc, make_cityscapes, make_darkzurich, truncate, write_pair_csv, write_png,
 )

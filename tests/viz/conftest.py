@@ -36,7 +36,7 @@ def streams() -> dict:
 
 @pytest.fixture(scope="session")
 def toycity_root(tmp_path_factory) -> Path:
-    from ccdistill.data.toycity import generate_toycity
+    from ccdistill.toycity import generate_toycity
 
     root = tmp_path_factory.mktemp("toycity_viz")
     generate_toycity(root, size=SIZE, seed=0, n_train=1, n_val=3, n_test=1, progress=False, workers=1)

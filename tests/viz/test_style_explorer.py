@@ -7,8 +7,8 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from ccdistill.data.toycity import render, sample_scene
 from ccdistill.losses import cds_loss, gram_difference, gram_matrix
+from ccdistill.toycity import render, sample_scene
 from ccdistill.viz import GramExplorer, plot_gram_differences
 from ccdistill.viz._common import images_to_batch
 

@@ -23,9 +23,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from ccdistill.data.toycity.style import CameraStyle, Illumination
-from ccdistill.data.toycity.textures import smoothstep
 from ccdistill.errors import InputError
+from ccdistill.toycity.style import CameraStyle, Illumination
+from ccdistill.toycity.textures import smoothstep
 
 SUNSET = 0.55  # night strength at which the sun has gone
 DUSK = 0.5  # night strength of the dusk keyframe

@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from ccdistill.data.toycity.render import render
-from ccdistill.data.toycity.scene import MIN_SIZE, Scene, paired_scene, sample_scene
 from ccdistill.errors import DataError, InputError
+from ccdistill.toycity.render import render
+from ccdistill.toycity.scene import MIN_SIZE, Scene, paired_scene, sample_scene
 
 GENERATOR = "toycity"
 VERSION = "1"

@@ -16,11 +16,14 @@ from typing import Sequence
 
 import numpy as np
 
-from ccdistill.data.toycity.layout import StreetLayout, Traffic, sample_layout, sample_traffic
-from ccdistill.data.toycity.raster import SceneLayers, View, rasterize
-from ccdistill.data.toycity.render import render
-from ccdistill.data.toycity.style import CityStyle, get_city
 from ccdistill.errors import InputError
+from ccdistill.toycity.camera import View
+from ccdistill.toycity.layout import StreetLayout, Traffic
+from ccdistill.toycity.raster import SceneLayers, rasterize
+from ccdistill.toycity.render import render
+from ccdistill.toycity.street import sample_layout
+from ccdistill.toycity.style import CityStyle, get_city
+from ccdistill.toycity.traffic import sample_traffic
 
 Seed = int | Sequence[int]
 

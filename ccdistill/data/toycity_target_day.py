@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from ccdistill.data.darkzurich import EVAL_SPLITS, IMAGE_SUFFIX, DarkZurichEval
-from ccdistill.data.io import PathLike, SampleDataset, Transform, read_image
-from ccdistill.data.toycity.generate import TARGET_SEQUENCES, read_manifest, target_day_scene
+from ccdistill.data.datasets import SampleDataset, Transform
+from ccdistill.data.io import PathLike, read_image
 from ccdistill.errors import DataError, InputError
+from ccdistill.toycity.generate import TARGET_SEQUENCES, read_manifest, target_day_scene
 
 FRAME_MARK = "_frame_"
 

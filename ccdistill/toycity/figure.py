@@ -1,7 +1,7 @@
 """The docs figures of ToyCity.
 
-    .venv/bin/python -m ccdistill.data.toycity.figure --out docs/figures/toycity_day_night.png
-    .venv/bin/python -m ccdistill.data.toycity.figure --kind translation --out docs/figures/toycity_translation.png
+    .venv/bin/python -m ccdistill.toycity.figure --out docs/figures/toycity_day_night.png
+    .venv/bin/python -m ccdistill.toycity.figure --kind translation --out docs/figures/toycity_translation.png
 
 day-night: rows = source city, target city; columns = night 0, 0.5, 1 and the trainId label
 in the Cityscapes palette, then a legend of the classes.
@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from ccdistill.data.labels import CLASS_NAMES, PALETTE, colorize
-from ccdistill.data.toycity.render import render
-from ccdistill.data.toycity.scene import sample_scene
 from ccdistill.data.translate import fda_translate, lab_translate, relight
+from ccdistill.labels import CLASS_NAMES, PALETTE, colorize
+from ccdistill.toycity.render import render
+from ccdistill.toycity.scene import sample_scene
 
 STRENGTHS = (0.0, 0.5, 1.0)
 COLUMN_TITLES = ("day (night = 0)", "twilight (night = 0.5)", "night (night = 1)", "label (trainIds)")
