@@ -9,8 +9,6 @@ more seeds say so instead of printing a number.
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -19,6 +17,7 @@ import numpy as np
 
 from ccdistill.experiments.registry import Registry, Row, Run, train_command
 from ccdistill.experiments.results import read_json
+from ccdistill.files import write_atomic
 from ccdistill.labels import CLASS_NAMES
 
 PER_CLASS_ROWS: tuple[str, ...] = ("source_only", "pseudo", "full", "oracle")
@@ -272,15 +271,7 @@ def render_table(collected: Sequence[RowResults], results_dir: str | Path = "res
 
 
 def _write_text_atomic(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda file: file.write(text), binary=False)
 
 
 def write_table(registry: Registry, results_dir: str | Path, out: str | Path,
