@@ -9,6 +9,7 @@ more seeds say so instead of printing a number.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -97,8 +98,8 @@ def setup_section(collected: Sequence[RowResults]) -> list[str]:
         return (c["profile"], c["model"]["arch"], c["model"]["weights"], c["train"]["max_iterations"],
                 c["train"]["batch_size"], tuple(c["data"]["eval_size"] or ()))
     kinds = sorted({describe(r) for r in results}, key=str)
-    env = sorted({(r["environment"]["torch"], r["environment"]["cpu_count"], r["environment"]["machine"])
-                  for r in results}, key=str)
+    env = Counter((r["environment"]["torch"], r["environment"]["cpu_count"], r["environment"]["machine"],
+                   r["environment"].get("torch_threads")) for r in results)
     lines = []
     for profile, arch, weights, iterations, batch, eval_size in kinds:
         lines.append(f"- profile `{profile}`: `{arch}` (weights: {weights}), {iterations} iterations, batch "
@@ -106,8 +107,9 @@ def setup_section(collected: Sequence[RowResults]) -> list[str]:
     if len(kinds) > 1:
         lines.append("- **warning: the result files do not share one schedule** (see the lines above); "
                      "rows trained differently are not comparable")
-    for torch_version, cpus, machine in env:
-        lines.append(f"- machine: {cpus} CPU(s), {machine}, torch {torch_version}")
+    for (torch_version, cpus, machine, threads), runs in sorted(env.items(), key=str):
+        lines.append(f"- machine: {cpus} CPU(s), {machine}, torch {torch_version}, {threads} torch thread(s): "
+                     f"{runs} run(s)")
     dates = sorted(r["date"] for r in results)
     lines.append(f"- {len(results)} result file(s), dated {dates[0][:10]} to {dates[-1][:10]}")
     return lines
