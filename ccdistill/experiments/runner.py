@@ -230,7 +230,10 @@ class Runner:
             trainer.fit()
         finally:
             trainer.context.shutdown()
-        timer.record(trainer.iteration)
+            # A SIGTERM/SIGINT stop saves a checkpoint at an iteration between the regular ones:
+            # clock it too, or the resumed sitting could not continue the run's time.
+            if (folder / f"ckpt_{trainer.iteration:07d}.pt").is_file():
+                timer.record(trainer.iteration)
         train_seconds = timer.seconds()
         self.say(f"train {where}: {maximum} iterations in {train_seconds:.1f} s; evaluating")
         started = time.perf_counter()

@@ -7,6 +7,8 @@ from __future__ import annotations
 import io
 import json
 import math
+import os
+import signal
 import tomllib
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from ccdistill.errors import ConfigError
 from ccdistill.experiments import REGISTRY_FILE, Runner, load_registry, run_config
 from ccdistill.experiments.cli import main
 from ccdistill.experiments.runner import run_status
+from ccdistill.stopping import TrainingInterrupted
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_ROWS = ["source_only", "pseudo", "full", "oracle", "cdc", "cds", "no_js", "no_proj", "seg_night",
@@ -199,3 +202,23 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_and_finishes(smoke_regis
     iterations = [int(line.split(",")[0]) for line in (Path(second.config(run).output) / "log.csv")
                   .read_text().splitlines()[1:]]
     assert iterations == sorted(set(iterations)) and iterations[-1] == 4
+
+
+def test_a_run_stopped_by_sigterm_keeps_its_clock_at_the_stop_checkpoint(smoke_registry, toycity, tmp_path):
+    def sigterm_at_step_3(event, trainer):  # 3 is between the regular checkpoints (every 2)
+        if event == "after_step" and trainer.iteration == 3 and trainer.config.variant == "full":
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    first = _runner(smoke_registry, toycity, tmp_path, hooks=[sigterm_at_step_3])
+    with pytest.raises(TrainingInterrupted):
+        first.run(["full"])
+    run = first.registry.runs(["full"])[-1]
+    timing = json.loads((Path(first.config(run).output) / "timing.json").read_text())
+    assert "3" in timing["checkpoints"], timing
+
+    second = _runner(smoke_registry, toycity, tmp_path)
+    second.run(["full"])
+    assert "resuming at iteration 3/4" in second.out.getvalue()
+    result = json.loads((second.results_dir / "full__seed0.json").read_text())
+    assert result["training"]["sittings"] == 2 and result["training"]["timing_complete"] is True
+    assert result["training"]["seconds"] > timing["checkpoints"]["3"]
