@@ -32,6 +32,12 @@ def save_atomic(obj: Any, path: str | Path) -> Path:
     return write_atomic(path, lambda file: torch.save(obj, file))
 
 
+def checkpoint_name(iteration: int) -> str:
+    """'ckpt_0000600.pt': the training checkpoint saved after `iteration` steps (zero-padded, so
+    the names sort by iteration)."""
+    return f"ckpt_{iteration:07d}.pt"
+
+
 # save_atomic's temporary names: ".<final name>.<random>.tmp".
 TEMPORARY_GLOB = ".*.tmp"
 

@@ -211,7 +211,7 @@ def _model(config: Config):
 def correlations_figure(runner: Runner, row: str = "full", seed: int = FIGURE_SEED) -> tuple[Figure, list[str]]:
     """Rows: the initial model and the trained `row` model; columns: the six correlation
     matrices of one fixed batch (image granularity: N×N, entry (i, j) = image i vs image j)."""
-    from ccdistill.checkpoint import TRAIN_FORMAT, read_checkpoint
+    from ccdistill.checkpoint import TRAIN_FORMAT, checkpoint_name, read_checkpoint
     from ccdistill.experiments.runner import latest_checkpoint_iteration
 
     _, config = _run(runner, row, seed)
@@ -223,7 +223,7 @@ def correlations_figure(runner: Runner, row: str = "full", seed: int = FIGURE_SE
     iteration = latest_checkpoint_iteration(folder)
     if iteration:
         trained = _model(config)
-        trained.load_state_dict(read_checkpoint(folder / f"ckpt_{iteration:07d}.pt", TRAIN_FORMAT)["model"])
+        trained.load_state_dict(read_checkpoint(folder / checkpoint_name(iteration), TRAIN_FORMAT)["model"])
         states.append((f"{row}, iteration {iteration}", correlation_matrices(trained, batch, config)))
     else:
         missing.append(str(folder / "ckpt_*.pt"))

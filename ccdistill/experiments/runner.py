@@ -215,6 +215,7 @@ class Runner:
 
     def run_one(self, run: Run, config: Config, where: str | None = None) -> Path:
         """Train (or resume) one run, evaluate its deployed model, write its result file."""
+        from ccdistill.checkpoint import checkpoint_name
         from ccdistill.experiments.evaluation import evaluate_deployed
         from ccdistill.train import Trainer
 
@@ -232,7 +233,7 @@ class Runner:
             trainer.context.shutdown()
             # A SIGTERM/SIGINT stop saves a checkpoint at an iteration between the regular ones:
             # clock it too, or the resumed sitting could not continue the run's time.
-            if (folder / f"ckpt_{trainer.iteration:07d}.pt").is_file():
+            if (folder / checkpoint_name(trainer.iteration)).is_file():
                 timer.record(trainer.iteration)
         train_seconds = timer.seconds()
         self.say(f"train {where}: {maximum} iterations in {train_seconds:.1f} s; evaluating")

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from ccdistill.checkpoint import (
-    TRAIN_FORMAT, check_compatible, deploy_payload, first_non_finite, optimizer_tensors, read_checkpoint,
-    rng_state, save_atomic, set_rng_state,
+    TRAIN_FORMAT, check_compatible, checkpoint_name, deploy_payload, first_non_finite, optimizer_tensors,
+    read_checkpoint, rng_state, save_atomic, set_rng_state,
 )
 from ccdistill.config import config_to_dict
 from ccdistill.config_schema import DEPLOYED_STREAM
@@ -122,7 +122,7 @@ class Checkpointing:
         """`ckpt_<iteration>.pt` (main rank; every rank joins the collectives), keeping the
         newest train.keep_last."""
         self.context.average_buffers(self.model)  # every rank joins these collectives
-        name = f"ckpt_{self.iteration:07d}.pt"
+        name = checkpoint_name(self.iteration)
         self._check_savable(name, self._training_tensors())
         rng_states = self._gather_rng_states()
         if not self.context.is_main:

@@ -11,6 +11,7 @@ from typing import Callable, Sequence
 
 import torch
 
+from ccdistill.checkpoint import checkpoint_name
 from ccdistill.config import Config
 from ccdistill.config_checks import validate_training_config
 from ccdistill.config_schema import DEPLOYED_STREAM
@@ -142,7 +143,7 @@ class Trainer(TrainingStep, Checkpointing):
     def _stop_on_signal(self, stop: StopRequest, saved: bool) -> None:
         if not saved:
             self.save_checkpoint()
-        checkpoint = self.output / f"ckpt_{self.iteration:07d}.pt"
+        checkpoint = self.output / checkpoint_name(self.iteration)
         name = stop.signal_name or "a signal on another rank"
         raise TrainingInterrupted(
             f"training stopped by {name} at iteration {self.iteration} of {self.config.train.max_iterations}; "
