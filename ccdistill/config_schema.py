@@ -84,6 +84,10 @@ class TrainConfig:
     deterministic: bool = False
     progress: bool = True
     resume: str = "auto"  # auto | force | fresh: see ccdistill/resume.py and docs/TRAINING.md
+    # Forward T_d and T_n through M_d and M_n every step even when no term reads them: their
+    # BatchNorm running statistics then follow the target domain with no target loss at all
+    # (the control row `target_bn` of docs/RESULTS.md, so that effect is not credited to a loss).
+    forward_target: bool = False
 
 
 @dataclass
@@ -115,6 +119,9 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "no_js": {"loss.js": 0.0},
     "no_proj": {"model.projection": False},
     "share_weights": {"model.share_weights": True},
+    # Controls for the terms without pseudo labels (docs/RESULTS.md): L_seg on S_d and S_n, and
+    # the target streams only forwarded, so BatchNorm statistics adapt but no target loss acts.
+    "target_bn": {"loss.pseudo": 0.0, **_NO_DISTILLATION, "train.forward_target": True},
 }
 # Which segmenter is deployed: only source_only deploys the day network M_d.
 DEPLOYED_STREAM = {name: ("day" if name == "source_only" else "night") for name in VARIANTS}

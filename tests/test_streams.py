@@ -26,7 +26,9 @@ def test_plan_loss_inputs_and_ddp_agree_with_the_table(variant):
     config = load_config(CONFIG, [f"variant={variant}", "profile=ci"])
     plan = StreamPlan.for_config(config)
     terms = enabled_terms(config.loss)
-    expected = {s for t in terms for s in TERM_STREAMS[t]}
+    read = {s for t in terms for s in TERM_STREAMS[t]}
+    # train.forward_target (the target_bn control) forwards T_d, T_n that no term reads.
+    expected = read | ({"T_d", "T_n"} if config.train.forward_target else set())
     assert set(plan.streams) == expected
     assert plan.embeddings == any(t in ("cdc", "js") for t in terms)
     assert plan.uses_every_parameter == (expected == set(STREAMS) and plan.embeddings)
@@ -39,7 +41,7 @@ def test_plan_loss_inputs_and_ddp_agree_with_the_table(variant):
                             label_Tn=label if config.loss.oracle > 0 else None)
     assert set(result) - {"total"} == set(terms)
     # ... and names the first stream it misses when one is dropped.
-    for dropped in plan.streams:
+    for dropped in sorted(read):
         missing = {s: v for s, v in outputs.items() if s != dropped}
         with pytest.raises(InputError, match=dropped):
             ccdistill_loss(missing, embeddings, label, config.loss, config.distill, 5, 10,
@@ -52,3 +54,11 @@ def test_streams_needed_follows_the_weights():
     assert not needs_embeddings(config.loss)
     config = load_config(CONFIG, ["variant=cds", "profile=ci"])
     assert streams_needed(config.loss) == STREAMS and not needs_embeddings(config.loss)
+
+
+def test_the_target_bn_control_forwards_the_target_streams_without_a_target_term():
+    config = load_config(CONFIG, ["variant=target_bn", "profile=ci"])
+    assert enabled_terms(config.loss) == ("seg_day", "seg_night")
+    assert StreamPlan.for_config(config).streams == STREAMS
+    config = load_config(CONFIG, ["variant=target_bn", "profile=ci", "train.forward_target=false"])
+    assert StreamPlan.for_config(config).streams == ("S_d", "S_n")

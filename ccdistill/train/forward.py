@@ -11,7 +11,7 @@ from torch import nn
 
 from ccdistill.config import Config
 from ccdistill.models import CCDistillModel, SegmenterOutput
-from ccdistill.streams import DAY_STREAMS, STREAMS, needs_embeddings, streams_needed
+from ccdistill.streams import DAY_STREAMS, STREAMS, TARGET_STREAMS, needs_embeddings, streams_needed
 
 __all__ = ["StreamPlan", "StreamForward", "stream_images"]
 
@@ -25,7 +25,12 @@ class StreamPlan:
 
     @classmethod
     def for_config(cls, config: Config) -> "StreamPlan":
-        return cls(streams_needed(config.loss), needs_embeddings(config.loss))
+        """The streams the enabled terms read, plus T_d and T_n when `train.forward_target`
+        asks for them to be forwarded without a loss (BatchNorm statistics only)."""
+        needed = set(streams_needed(config.loss))
+        if config.train.forward_target:
+            needed |= set(TARGET_STREAMS)
+        return cls(tuple(s for s in STREAMS if s in needed), needs_embeddings(config.loss))
 
     @property
     def uses_every_parameter(self) -> bool:

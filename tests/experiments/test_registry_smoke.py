@@ -22,7 +22,10 @@ from ccdistill.stopping import TrainingInterrupted
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_ROWS = ["source_only", "pseudo", "full", "oracle", "cdc", "cds", "no_js", "no_proj", "seg_night",
-                 "share_weights", "oracle_translation"]  # the rows a reader needs first come first
+                 "share_weights", "oracle_translation",  # the rows a reader needs first come first
+                 # issue 16: the terms without pseudo labels, their control, the BatchNorm question
+                 "target_bn", "full_no_pseudo", "cdc_no_pseudo", "cds_no_pseudo",
+                 "full_no_pseudo_joint_bn", "pseudo_joint_bn", "full_joint_bn"]
 SMOKE_ROWS = ("source_only", "full")
 # A few ci iterations with a checkpoint every 2, no validation during training.
 SCHEDULE = ["train.max_iterations=4", "train.checkpoint_every=2", "train.val_every=0"]
@@ -72,12 +75,12 @@ def _cli_args(runner: Runner, registry: Path, toycity: Path) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ the registry
-def test_the_shipped_registry_has_eleven_rows_of_three_seeds_on_one_schedule():
+def test_the_shipped_registry_has_its_rows_of_three_seeds_on_one_schedule():
     registry = load_registry()
     assert REGISTRY_FILE.parent == ROOT / "ccdistill" / "experiments"
     assert [row.id for row in registry.rows] == EXPECTED_ROWS
     runs = registry.runs()
-    assert len(runs) == 33 and all(row.seeds == (0, 1, 2) for row in registry.rows)
+    assert len(runs) == 3 * len(EXPECTED_ROWS) and all(row.seeds == (0, 1, 2) for row in registry.rows)
     configs = {run.id: run_config(run, "runs/experiments") for run in runs}
     assert {c.profile for c in configs.values()} == {"cpu"}
     assert len({(c.train.max_iterations, c.train.batch_size, c.model.arch) for c in configs.values()}) == 1
@@ -85,6 +88,9 @@ def test_the_shipped_registry_has_eleven_rows_of_three_seeds_on_one_schedule():
     assert configs["oracle_translation__seed1"].data.translation == "folder"
     assert configs["oracle_translation__seed1"].data.translation_folder == ""  # = ToyCity's true source night
     assert configs["full__seed2"].train.seed == 2
+    assert configs["full_no_pseudo__seed0"].loss.pseudo == 0 and configs["full_no_pseudo__seed0"].loss.cdc == 1
+    assert configs["target_bn__seed0"].train.forward_target and configs["target_bn__seed0"].loss.pseudo == 0
+    assert configs["full_joint_bn__seed1"].model.bn_streams == "joint"
     assert configs["full__seed2"].output == str(Path("runs/experiments/full__seed2"))
     assert all(row.paper for row in registry.rows)
     # The registry file is package data, so an installed package has it.
