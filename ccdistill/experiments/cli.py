@@ -3,6 +3,7 @@ the `ccdistill` console script).
 
     OMP_NUM_THREADS=1 nohup python -m ccdistill.experiments run > runs/experiments.log 2>&1 &
     python -m ccdistill.experiments status
+    python -m ccdistill.experiments analyse    # results/toycity/analysis/*.json, from the run folders
     python -m ccdistill.experiments table      # docs/RESULTS_TABLE.md (+ the block in docs/RESULTS.md)
     python -m ccdistill.experiments figures    # docs/figures/results/*.png
 """
@@ -28,6 +29,12 @@ def _runner(args: argparse.Namespace) -> Runner:
 
 def run_command(args: argparse.Namespace) -> int:
     _runner(args).run(args.rows, args.seeds, keep_going=args.keep_going)
+    return 0
+
+
+def analyse_command(args: argparse.Namespace) -> int:
+    written = _runner(args).analyse(args.rows, args.seeds, force=args.force)
+    print(f"wrote {len(written)} analysis file(s)")
     return 0
 
 
@@ -75,6 +82,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--keep-checkpoints", action="store_true",
                      help="keep every checkpoint and best.pt of finished runs (default: the last checkpoint only)")
     run.set_defaults(func=run_command)
+
+    analyse = subparsers.add_parser(
+        "analyse", help="pseudo-label quality and correlation gaps of finished runs (needs their run folders)")
+    _common(analyse)
+    analyse.add_argument("--force", action="store_true", help="recompute analysis files that exist")
+    analyse.set_defaults(func=analyse_command)
 
     status = subparsers.add_parser("status", help="print where each run stands")
     _common(status)
