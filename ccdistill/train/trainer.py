@@ -15,6 +15,7 @@ from ccdistill.checkpoint import checkpoint_name
 from ccdistill.config import Config
 from ccdistill.config_checks import validate_training_config
 from ccdistill.config_schema import DEPLOYED_STREAM
+from ccdistill.threads import configure_threads
 from ccdistill.distributed import DistributedContext, init_distributed
 from ccdistill.stopping import StopRequest, TrainingInterrupted
 from ccdistill.train.build import (
@@ -46,6 +47,7 @@ class Trainer(TrainingStep, Checkpointing):
         self.device = self.context.device
         self.output = Path(config.output)
         self.plan = StreamPlan.for_config(config)
+        self.threads = configure_threads()  # $CCDISTILL_THREADS: docs/TRAINING.md, "Threads on a shared machine"
         seed_everything(config.train, self.context.rank)
         # Validate data and any checkpoint before anything is written to the output folder.
         self.source, self.target, self.evaluation_set = build_loaders(config, self.plan, self.context)
