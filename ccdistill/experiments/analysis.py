@@ -3,9 +3,8 @@ labels' quality, and the correlation-consistency gaps of the trained networks.
 
 - `class_group_miou`: the mIoU of the static classes (trainIds 0-10, the only ones the pseudo
   labels cover) and of the dynamic ones (11-18), from a result file's per-class IoU.
-- `pseudo_label_quality`: per class, the precision and coverage of the pseudo labels an M_d
-  gives on the target training pairs, scored against ToyCity's true target-night labels (only
-  ToyCity has labels for its training nights, so only here can pseudo labels be checked).
+- the pseudo labels' per-class precision and coverage on the target training pairs, against
+  ToyCity's true target-night labels (`ccdistill.evaluation.pseudo_labels`).
 - `correlation_gaps`: on a fixed batch, with every network in eval mode (what the deployed M_n
   computes, not the per-stream BatchNorm statistics of a training step), the inherent gap
   mean|Cor(S_d,T_d) − Cor(S_n,T_n)| and the illumination gap mean|Cor_illu(S_d,S_n) −
@@ -27,7 +26,7 @@ import torch
 from torch import nn
 
 from ccdistill.config import Config
-from ccdistill.labels import CLASS_NAMES, DYNAMIC_CLASSES, IGNORE_INDEX, STATIC_CLASSES
+from ccdistill.labels import DYNAMIC_CLASSES, STATIC_CLASSES
 
 ANALYSIS_DIR = "analysis"  # below the results folder
 ANALYSIS_FORMAT = "ccdistill-run-analysis-v1"
@@ -40,51 +39,6 @@ def class_group_miou(per_class_iou: list[float | None], group: str) -> float:
     none has); `per_class_iou` is a result file's list (fractions, None for absent classes)."""
     values = [per_class_iou[k] for k in CLASS_GROUPS[group] if per_class_iou[k] is not None]
     return float(np.mean(values)) if values else float("nan")
-
-
-# ------------------------------------------------------------------------------ pseudo labels
-@torch.no_grad()
-def pseudo_label_counts(teacher: nn.Module, target, rule: str = "static",
-                        confidence_threshold: float = 0.9, num_classes: int = 19) -> np.ndarray:
-    """(K+1)×K counts: row = the pseudo label (the last row: ignored), column = the true night
-    label, over every pair of `target` (a TargetStreams with `label_T_n`).
-
-    teacher: M_d in eval mode; it sees T_d, and its prediction (upsampled to the label size)
-    becomes the pseudo label of T_n by `ccdistill.losses.pseudo_labels`.
-    """
-    import torch.nn.functional as F
-
-    from ccdistill.losses import pseudo_labels
-
-    counts = np.zeros((num_classes + 1, num_classes), dtype=np.int64)
-    teacher.eval()
-    for index in range(len(target)):
-        sample = target[index]
-        truth = sample["label_T_n"].long()
-        logits = teacher(sample["T_d"].unsqueeze(0)).logits
-        logits = F.interpolate(logits, size=truth.shape[-2:], mode="bilinear", align_corners=False)
-        pseudo = pseudo_labels(logits, rule, confidence_threshold=confidence_threshold)[0]
-        valid = truth != IGNORE_INDEX
-        rows = torch.where(pseudo[valid] == IGNORE_INDEX, num_classes, pseudo[valid])
-        counts += np.bincount((rows * num_classes + truth[valid]).numpy(),
-                              minlength=(num_classes + 1) * num_classes).reshape(num_classes + 1, num_classes)
-    return counts
-
-
-def pseudo_label_quality(counts: np.ndarray) -> dict[str, Any]:
-    """Per class k, from `pseudo_label_counts`: precision = pixels labelled k that truly are k /
-    pixels labelled k; coverage = pixels of true class k that are labelled k / pixels of true
-    class k (None where a denominator is 0); and the share of pixels left ignored."""
-    k = counts.shape[1]
-    correct = np.diag(counts[:k])
-    labelled, present = counts[:k].sum(axis=1), counts.sum(axis=0)
-
-    def ratio(a: np.ndarray, b: np.ndarray) -> list[float | None]:
-        return [float(x / y) if y else None for x, y in zip(a, b)]
-
-    return {"classes": list(CLASS_NAMES[:k]), "precision": ratio(correct, labelled),
-            "coverage": ratio(correct, present), "ignored_fraction": float(counts[k].sum() / max(counts.sum(), 1)),
-            "pixel_precision": float(correct.sum() / max(labelled.sum(), 1))}
 
 
 # ------------------------------------------------------------------------------ correlation gaps
@@ -152,15 +106,16 @@ def run_networks(config: Config) -> tuple[nn.Module, nn.Module, str]:
 
 
 def analyse_run(config: Config) -> dict[str, Any]:
-    """The analysis of one finished run: the pseudo-label quality of its M_d (static rule, on
-    every target training pair) and its correlation gaps (`correlation_gaps`)."""
+    """The analysis of one finished run: the pseudo-label quality of its M_d (its rule, on every
+    target training pair at `data.eval_size`) and its correlation gaps (`correlation_gaps`)."""
     from ccdistill.data import build_datasets
+    from ccdistill.evaluation.pseudo_labels import pseudo_label_counts, pseudo_label_quality
     from ccdistill.models import input_normalization
 
     day, night, source = run_networks(config)
     bundle = build_datasets(config.data, seed=config.train.seed, normalization=input_normalization(config.model.arch))
-    counts = pseudo_label_counts(day, bundle.target, config.distill.pseudo_rule,
-                                 config.distill.confidence_threshold, config.model.num_classes)
+    counts = pseudo_label_counts(day, bundle.target.pairs, config.data.eval_size, config.distill.pseudo_rule,
+                                 config.distill.confidence_threshold, num_classes=config.model.num_classes)
     return {"format": ANALYSIS_FORMAT, "networks": source,
             "pseudo_labels": pseudo_label_quality(counts),
             "correlation_gaps": correlation_gaps(day, night, stream_batch(config))}

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from ccdistill.experiments.analysis import class_group_miou, correlation_gaps, pseudo_label_quality
+from ccdistill.evaluation.pseudo_labels import pseudo_label_quality
+from ccdistill.experiments.analysis import class_group_miou, correlation_gaps
 from ccdistill.models import SegmenterOutput
 
 
