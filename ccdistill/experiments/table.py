@@ -215,7 +215,7 @@ def pairs_section(collected: Sequence[RowResults], pairs: Sequence[tuple[str, st
             continue
         paired = paired_comparison(collected, a, b)
         if not paired["seeds"]:
-            lines.append(f"| `{a}` | `{b}` | 0 | — | — | — | — | — |")
+            lines.append(f"| `{a}` | `{b}` | none yet | — | — | — | — | — |")
             continue
         bar = max(mean_std(rows[a].values("test").values())[1], mean_std(rows[b].values("test").values())[1])
         p, mean = paired["p_value"], paired["mean"]
@@ -409,6 +409,31 @@ def render_table(collected: Sequence[RowResults], results_dir: str | Path = "res
         ["### One run by hand", "", *commands_section(collected)],
     ]
     return "\n\n".join("\n".join(section) for section in sections) + "\n"
+
+
+def results_summary(rows: Sequence[str], pairs: Sequence[tuple[str, str]] = (),
+                    results_dir: str | Path | None = None, registry: Registry | None = None) -> str:
+    """A short Markdown summary for a notebook: the chosen rows' target-night test mIoU (mean ±
+    std over seeds, and each seed), static/dynamic mIoU, and the paired comparisons `pairs`,
+    all from the committed result files (`results_dir`, default results/toycity of the
+    repository). Missing rows or seeds are shown as such."""
+    from ccdistill.experiments import load_registry
+    from ccdistill.experiments.analysis import class_group_miou
+    from ccdistill.experiments.runner import DEFAULT_RESULTS_DIR
+
+    registry = registry or load_registry()
+    results_dir = Path(results_dir) if results_dir is not None else Path(__file__).resolve().parents[2] / DEFAULT_RESULTS_DIR
+    collected = collect(registry, results_dir, rows)
+    lines = ["| row | seeds | test mIoU (%) | per seed | static (%) | dynamic (%) |", "|---|---|---|---|---|---|"]
+    for row in collected:
+        test = row.values("test")
+        groups = [_pm([class_group_miou(r["metrics"]["test"]["per_class_iou"], g) for r in row.results.values()])
+                  for g in ("static", "dynamic")]
+        lines.append(f"| `{row.row.id}` | {_seeds_cell(row)} | {_pm(test.values())} | "
+                     f"{', '.join(_pct(v) for v in test.values()) or '—'} | {groups[0]} | {groups[1]} |")
+    if pairs:
+        lines += ["", *pairs_section(collect(registry, results_dir, sorted({r for p in pairs for r in p})), pairs)]
+    return "\n".join(lines) + "\n"
 
 
 def _write_text_atomic(text: str, path: Path) -> None:
