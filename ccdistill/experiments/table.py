@@ -180,7 +180,7 @@ def paired_comparison(collected: Sequence[RowResults], a: str = "full", b: str =
     differences = [first[s] - second[s] for s in seeds]
     mean, std = mean_std(differences)
     p_value = math.nan
-    if len(seeds) >= 2 and np.ptp(differences) > 0:
+    if len(seeds) >= 2 and np.ptp(differences) > 1e-12:  # identical differences: no t statistic
         from scipy.stats import ttest_rel
 
         p_value = float(ttest_rel([first[s] for s in seeds], [second[s] for s in seeds]).pvalue)
@@ -434,6 +434,28 @@ def results_summary(rows: Sequence[str], pairs: Sequence[tuple[str, str]] = (),
     if pairs:
         lines += ["", *pairs_section(collect(registry, results_dir, sorted({r for p in pairs for r in p})), pairs)]
     return "\n".join(lines) + "\n"
+
+
+def paired_verdict(a: str, b: str, results_dir: str | Path | None = None, registry: Registry | None = None) -> str:
+    """One sentence on `a` − `b` (target-night test mIoU) from the result files: the mean ±
+    std of the per-seed differences, the paired p, and whether the difference exceeds the larger
+    seed std of the two rows, the bar this project uses before it calls a difference real."""
+    from ccdistill.experiments import load_registry
+    from ccdistill.experiments.runner import DEFAULT_RESULTS_DIR
+
+    registry = registry or load_registry()
+    results_dir = Path(results_dir) if results_dir is not None else Path(__file__).resolve().parents[2] / DEFAULT_RESULTS_DIR
+    collected = collect(registry, results_dir, [a, b])
+    paired = paired_comparison(collected, a, b)
+    if len(paired["seeds"]) < 2:
+        return f"`{a}` − `{b}`: not enough paired seeds with results yet ({len(paired['seeds'])})."
+    rows = {row.row.id: row for row in collected}
+    bar = max(mean_std(rows[a].values("test").values())[1], mean_std(rows[b].values("test").values())[1])
+    mean, p = paired["mean"], paired["p_value"]
+    verdict = ("larger than the larger seed std" + (f" ({_pct(bar)}): `{a}` is better" if mean > 0 else f" ({_pct(bar)}): `{b}` is better")
+               if abs(mean) > bar else f"within the larger seed std ({_pct(bar)}): no measurable difference")
+    return (f"`{a}` − `{b}` = {100 * mean:+.2f} ± {_pct(paired['std'])} points of test mIoU over "
+            f"{len(paired['seeds'])} paired seeds (paired t-test p = {p:.2f}), {verdict}.")
 
 
 def _write_text_atomic(text: str, path: Path) -> None:

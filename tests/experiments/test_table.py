@@ -79,3 +79,16 @@ def test_the_notebook_summary_shows_rows_seeds_and_pairs(tmp_path):
     assert "| `target_bn` | 0/3 (missing 0, 1, 2) | — |" in text
     assert "| `full` | `pseudo` | 0, 1, 2 | +8.00, +8.00, +11.00 | 9.00 ± 1.73 |" in text
     assert "| `full_no_pseudo` | `target_bn` | none yet |" in text
+
+
+def test_the_paired_verdict_says_whether_a_difference_beats_the_seed_noise(tmp_path):
+    from ccdistill.experiments.table import paired_verdict
+
+    for row, values in TEST_MIOU.items():
+        for seed, miou in enumerate(values):
+            write_json_atomic(_result(row, seed, miou), tmp_path / f"{row}__seed{seed}.json")
+    assert paired_verdict("full", "pseudo", tmp_path).startswith("`full` − `pseudo` = +9.00 ± 1.73 points")
+    assert "`full` is better" in paired_verdict("full", "pseudo", tmp_path)
+    # cdc − pseudo on seeds 0, 1: +2, +2 points; the seed std of pseudo is 1.0, of cdc 0.71.
+    assert "`cdc` is better" in paired_verdict("cdc", "pseudo", tmp_path)
+    assert "not enough paired seeds" in paired_verdict("full_no_pseudo", "target_bn", tmp_path)
