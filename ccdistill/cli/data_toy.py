@@ -11,9 +11,9 @@ from ccdistill.cli.args import parse_size
 # tests/data/test_toycity_shift.py checks that the two agree.
 SHIFT_OPTIONS: dict[str, str] = {
     "--target-night-gain": "how much the target camera brightens full night (exposure x gain relative to day); "
-                           "lower = darker target nights (range 2-64; default 18, hard 10)",
+                           "lower = darker target nights (range 2-64; default 18, hard 12)",
     "--target-noise": "factor on the target camera's sensor noise, which shows at night "
-                      "(range 0-10; default 1, hard 3)",
+                      "(range 0-10; default 1, hard 5)",
     "--camera-shift": "target camera vs source camera (focal length, horizon, height, white balance, tone curve, "
                       "saturation, vignetting, blur): 0 = the source camera, 2 = twice today's difference "
                       "(range 0-2; default 1, hard 1.6)",

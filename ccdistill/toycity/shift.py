@@ -112,7 +112,7 @@ def check_control(name: str, value: float, option: str | None = None) -> None:
 # the target traffic) and a darker, noisier target night.
 PRESETS: dict[str, ShiftSettings] = {
     "default": ShiftSettings(),
-    "hard": ShiftSettings(target_night_gain=10.0, target_noise=3.0, camera_shift=1.6, style_shift=1.75,
+    "hard": ShiftSettings(target_night_gain=12.0, target_noise=5.0, camera_shift=1.6, style_shift=1.75,
                           target_traffic=2.0),
 }
 
@@ -152,9 +152,9 @@ def _move_colours(target, source, shift: float):
 
 def _style(shift: float) -> tuple[Palette, Illumination]:
     source, target = SOURCE_CITY, TARGET_CITY
+    names = [colour.name for colour in fields(Palette)]
     palette = replace(target.palette, **{
-        name.name: _move_colours(getattr(target.palette, name.name), getattr(source.palette, name.name), shift)
-        for name in fields(Palette)
+        name: _move_colours(getattr(target.palette, name), getattr(source.palette, name), shift) for name in names
     })
     # The day, dusk and night sky keyframes move one by one (they are a gradient over time, not a colour set).
     sky = {
@@ -192,6 +192,7 @@ def _camera(settings: ShiftSettings) -> tuple[CameraStyle, dict]:
 
 @lru_cache(maxsize=8)
 def _cities(settings: ShiftSettings) -> tuple[CityStyle, CityStyle]:
+    """`ShiftSettings.cities`, once per settings (every scene of a generation asks)."""
     source = replace(SOURCE_CITY, layout=replace(SOURCE_CITY.layout, traffic_density=settings.source_traffic))
     palette, illumination = _style(settings.style_shift)
     camera, geometry = _camera(settings)

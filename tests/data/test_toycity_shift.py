@@ -127,6 +127,15 @@ def test_hard_preset_has_a_larger_inherent_shift():
     assert shift["hard"][1] > shift["default"][1] + 0.01, shift  # what is where (label distributions)
 
 
+def test_hard_preset_target_nights_are_darker_and_noisier():
+    nights = {name: [_night(scene, PRESETS[name], seed) for seed, scene in enumerate(_scenes(PRESETS[name], 1)[:4])]
+              for name in ("default", "hard")}
+    lightness = {name: np.mean([night.mean() for night in nights[name]]) for name in nights}
+    # Noise relative to the signal: in absolute L* a darker image shows less of everything.
+    noise = {name: np.mean([_high_frequency(night) / night.mean() for night in nights[name]]) for name in nights}
+    assert lightness["hard"] < 0.85 * lightness["default"] and noise["hard"] > 1.2 * noise["default"], (lightness, noise)
+
+
 def test_invalid_values_are_refused_with_the_range():
     for value in (-0.5, 11, float("nan"), True, "2"):
         with pytest.raises(InputError, match=r"target_noise must be a number in \[0, 10\], got"):
@@ -158,7 +167,7 @@ def test_manifest_records_the_settings_and_readers_honour_them(tmp_path):
     with pytest.raises(DataError, match="shift"):
         generate_toycity(root, **TINY)  # a default request does not take the hard ToyCity for its own
     command = toy_command(root, manifest)
-    assert "--target-noise 3 " in command + " " and "--camera-shift 1.6" in command and "--source-traffic" not in command
+    assert "--target-noise 5 " in command + " " and "--camera-shift 1.6" in command and "--source-traffic" not in command
     next(root.rglob("*_rgb_anon.png")).write_bytes(b"")
     with pytest.raises(DataError, match="--style-shift 1.75"):
         verify_toycity(root)  # the regenerate hint spells the settings out
