@@ -1,6 +1,7 @@
 """How large are ToyCity's two shifts, per preset, without training anything?
 
 Run:  .venv/bin/python benchmarks/toycity_shift.py  [--size 256x512] [--n-train 24] [--presets default hard]
+      [--root default=data/toycity --root hard=data/toycity-hard]
 
 For each preset a ToyCity of `--n-train` source scenes and target train pairs is generated into
 a temporary folder (or read from `--root PRESET=FOLDER`), and its train split is measured:
@@ -32,10 +33,11 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from ccdistill.cli.args import parse_size
 from ccdistill.data.colour import rgb_to_lab
 from ccdistill.labels import CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES
 from ccdistill.toycity import generate_toycity
-from ccdistill.toycity.shift import shift_preset
+from ccdistill.toycity.shift import PRESETS, shift_preset
 
 NOISE_SIGMA = 1.0  # px; what the smoothing removes is counted as high-frequency energy
 DYNAMIC = (CLASS_NAMES.index("person"), CLASS_NAMES.index("car"))
@@ -102,15 +104,17 @@ def markdown(rows: dict[str, dict[str, float]], note: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--presets", nargs="+", default=["default", "hard"])
+    parser.add_argument("--presets", nargs="+", default=list(PRESETS), choices=list(PRESETS))
     parser.add_argument("--root", action="append", default=[], metavar="PRESET=FOLDER",
                         help="measure an existing ToyCity for a preset instead of generating one")
     parser.add_argument("--size", default="256x512", help="HEIGHTxWIDTH of the generated ToyCity")
     parser.add_argument("--n-train", type=int, default=24, help="source scenes = target pairs generated")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    given = dict(item.split("=", 1) for item in args.root)
-    size = tuple(int(x) for x in args.size.lower().split("x"))
+    given = dict(item.split("=", 1) for item in args.root if "=" in item)
+    if len(given) != len(args.root) or set(given) - set(args.presets):
+        parser.error(f"--root takes PRESET=FOLDER with PRESET among {args.presets}, got {args.root}")
+    size = parse_size(args.size)
     rows = {}
     with tempfile.TemporaryDirectory() as folder:
         for name in args.presets:
@@ -119,8 +123,14 @@ def main() -> None:
                 generate_toycity(root, size=size, seed=args.seed, n_train=args.n_train, n_val=1, n_test=1,
                                  progress=False, shift=shift_preset(name))
             rows[name] = measure(root)
-    note = (f"Train split of a ToyCity per preset ({args.n_train} source scenes and target pairs at {args.size}, "
-            f"seed {args.seed}, unless --root was given).")
+    generated = [name for name in args.presets if name not in given]
+    parts = ["Train split of a ToyCity per preset"]
+    if generated:
+        parts.append(f"generated: {', '.join(generated)} ({args.n_train} source scenes and target pairs at "
+                     f"{args.size}, seed {args.seed})")
+    if given:
+        parts.append("read: " + ", ".join(f"{name} from {folder}" for name, folder in given.items()))
+    note = "; ".join(parts) + "."
     print(markdown(rows, note))
 
 
