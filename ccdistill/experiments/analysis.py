@@ -31,6 +31,7 @@ from ccdistill.labels import DYNAMIC_CLASSES, STATIC_CLASSES
 ANALYSIS_DIR = "analysis"  # below the results folder
 ANALYSIS_FORMAT = "ccdistill-run-analysis-v1"
 GAP_BATCH = 8  # images per stream for the correlation gaps
+PSEUDO_PAIRS = 50  # target training pairs scored for the pseudo labels (a quarter of ToyCity's)
 CLASS_GROUPS: dict[str, tuple[int, ...]] = {"static": STATIC_CLASSES, "dynamic": DYNAMIC_CLASSES}
 
 
@@ -106,8 +107,8 @@ def run_networks(config: Config) -> tuple[nn.Module, nn.Module, str]:
 
 
 def analyse_run(config: Config) -> dict[str, Any]:
-    """The analysis of one finished run: the pseudo-label quality of its M_d (its rule, on every
-    target training pair at `data.eval_size`) and its correlation gaps (`correlation_gaps`)."""
+    """The analysis of one finished run: the pseudo-label quality of its M_d (its rule, on the
+    first `PSEUDO_PAIRS` target training pairs at `data.eval_size`) and its correlation gaps."""
     from ccdistill.data import build_datasets
     from ccdistill.evaluation.pseudo_labels import pseudo_label_counts, pseudo_label_quality
     from ccdistill.models import input_normalization
@@ -115,7 +116,8 @@ def analyse_run(config: Config) -> dict[str, Any]:
     day, night, source = run_networks(config)
     bundle = build_datasets(config.data, seed=config.train.seed, normalization=input_normalization(config.model.arch))
     counts = pseudo_label_counts(day, bundle.target.pairs, config.data.eval_size, config.distill.pseudo_rule,
-                                 config.distill.confidence_threshold, num_classes=config.model.num_classes)
-    return {"format": ANALYSIS_FORMAT, "networks": source,
+                                 config.distill.confidence_threshold, max_pairs=PSEUDO_PAIRS,
+                                 num_classes=config.model.num_classes)
+    return {"format": ANALYSIS_FORMAT, "networks": source, "pseudo_pairs": min(PSEUDO_PAIRS, len(bundle.target.pairs)),
             "pseudo_labels": pseudo_label_quality(counts),
             "correlation_gaps": correlation_gaps(day, night, stream_batch(config))}

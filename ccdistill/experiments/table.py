@@ -282,7 +282,8 @@ def analysis_section(collected: Sequence[RowResults], results_dir: str | Path) -
                      f"{_pm([p['ignored_fraction'] for p in pseudo])} | " + " | ".join(_plain(gaps[k]) for k in keys) + " |")
     teacher = analyses.get("source_only", {})
     if teacher:
-        lines += ["", f"Pseudo labels of `source_only`'s M_d on the {len(teacher)} seed(s)' target training pairs, "
+        lines += ["", f"Pseudo labels of `source_only`'s M_d on the first {next(iter(teacher.values())).get('pseudo_pairs', 'all')} "
+                  f"target training pairs ({len(teacher)} seed(s)), "
                   "against ToyCity's true night labels (%; coverage = share of a class's true pixels that get "
                   "the right pseudo label):", "", "| class | precision | coverage |", "|---|---|---|"]
         for k, name in enumerate(CLASS_NAMES):
