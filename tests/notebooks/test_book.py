@@ -4,12 +4,15 @@ executing a notebook, and every notebook page shows the figures its notebook sto
 One build into a temporary folder (about 10 s of CPU), then checks on the written HTML: a page per
 notebook, each stored figure present as an image file whose bytes are the stored output's, the
 overview, method and results pages with their figures, no explorer's widget repr and no script
-or stylesheet from another host (the site reads offline)."""
+or stylesheet from another host (the site reads offline). Last, Debian's Chromium opens one page
+(as tests/notebooks/test_browser.py does) and checks that its figures and equations are drawn;
+CCDISTILL_BOOK_SCREENSHOT=PATH keeps its screenshot (docs/figures/book_page.png)."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -19,12 +22,13 @@ from pathlib import Path
 import pytest
 
 from ccdistill.notebook_files import read, solution_notebooks
+from tests.notebooks.test_browser import CHROMIUM_ARGS, chromium  # noqa: F401 (the fixture)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = solution_notebooks(ROOT / "notebooks")
 IMAGE_TYPES = ("image/png", "image/jpeg")
 PAGES = {  # page -> how many images it shows at least (its figures)
-    "README.html": 1, "docs/METHOD.html": 0, "docs/RESULTS.html": 4, "docs/RESULTS_TABLE.html": 0,
+    "README.html": 1, "docs/METHOD.html": 0, "docs/RESULTS.html": 4,
 }
 
 
@@ -109,3 +113,24 @@ def test_overview_method_and_results_pages_show_their_figures(site, name, figure
 def test_equations_are_mathml_not_tex(site):
     method = (site / "docs" / "METHOD.html").read_text(encoding="utf-8")
     assert method.count("<math") > 10 and "\\mathcal{L}" not in method
+
+
+@pytest.mark.slow
+def test_a_notebook_page_in_chromium_draws_its_figures_and_equations(site, chromium, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 820})
+        page.goto((site / "notebooks" / "03_gram_style.html").as_uri())
+        images = page.eval_on_selector_all("article img", "els => els.map(e => e.complete && e.naturalWidth)")
+        equations = page.eval_on_selector_all("article math", "els => els.map(e => e.getBoundingClientRect().width)")
+        note = page.locator(".explorer-note").first
+        note.scroll_into_view_if_needed()
+        page.evaluate("window.scrollBy(0, -300)")  # the section heading, an equation and the static figure above it
+        page.screenshot(path=str(tmp_path / "book_page.png"))
+        browser.close()
+    assert images and all(width > 0 for width in images), images
+    assert equations and all(width > 0 for width in equations)
+    if os.environ.get("CCDISTILL_BOOK_SCREENSHOT"):
+        Path(os.environ["CCDISTILL_BOOK_SCREENSHOT"]).write_bytes((tmp_path / "book_page.png").read_bytes())
