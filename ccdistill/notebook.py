@@ -43,6 +43,7 @@ TOYCITY: dict[str, dict[str, Any]] = {
 }
 FIGURE_JPEG_QUALITY = 85
 RUNS_FOLDER = "runs/notebooks"  # + /<profile>
+COPY_MARKER = "ccdistill-notebooks.txt"  # written by `ccdistill notebooks copy DIR` into DIR
 # Pip names of the modules whose import name differs.
 PIP_NAMES: dict[str, str] = {"sklearn": "scikit-learn", "PIL": "pillow", "yaml": "pyyaml", "skimage": "scikit-image"}
 
@@ -85,11 +86,13 @@ class NotebookSession:
 
 def project_root(start: str | os.PathLike | None = None) -> Path:
     """The repository root: the first folder at or above `start` (default: the current folder,
-    which is notebooks/ in a kernel) holding pyproject.toml and ccdistill/; else `start` itself,
+    which is notebooks/ in a kernel) holding pyproject.toml and ccdistill/, or the COPY_MARKER of a
+    `ccdistill notebooks copy` folder (so its students/ share its ToyCity); else `start` itself,
     so an installed package run from any folder keeps its data beside the notebook."""
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / "pyproject.toml").is_file() and (folder / "ccdistill").is_dir():
+        clone = (folder / "pyproject.toml").is_file() and (folder / "ccdistill").is_dir()
+        if clone or (folder / COPY_MARKER).is_file():
             return folder
     return here
 
