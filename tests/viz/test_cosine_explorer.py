@@ -60,7 +60,7 @@ def explorer_batch(images):
 
 def test_update_rejects_values_outside_the_sliders_and_unknown_controls(model, streams):
     explorer = CosineMapExplorer(model, one_each(streams))
-    with pytest.raises(InputError, match=r"x must lie in \[0, 127\]"):
+    with pytest.raises(InputError, match=r"x must be an integer from 0 to 127"):
         explorer.update(x=128)
     with pytest.raises(InputError, match="no control 'z'"):
         explorer.update(z=1)
