@@ -238,7 +238,8 @@ class CorrelationExplorer(Explorer):
         self.controls = {
             "granularity": w.ToggleButtons(options=GRANULARITIES, description="granularity"),
             "grid": w.IntSlider(min=1, max=largest, description="grid K", continuous_update=False),
-            "illumination_pairs": w.Dropdown(options=ILLUMINATION_PAIRS, description="illum. pairs"),
+            "illumination_pairs": w.Dropdown(options=ILLUMINATION_PAIRS, description="illumination pairs",
+                                             style={"description_width": "initial"}),
         }
         self.view = CorrelationView()
         self._build(granularity=granularity, grid=grid if grid is not None else min(DEFAULT_GRID, largest),

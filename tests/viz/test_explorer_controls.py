@@ -68,3 +68,14 @@ def test_a_control_with_one_choice_is_disabled(segmenters, streams):
     explorer = CosineMapExplorer(segmenters["before"], {"S_d": streams["S_d"][0], "S_n": streams["S_n"][0]})
     assert explorer.controls["pair"].disabled and explorer.controls["space"].disabled
     assert not explorer.controls["x"].disabled
+
+
+@pytest.mark.parametrize("name", EXPLORERS)
+def test_the_figure_is_a_png_of_at_least_100_dpi(name, model, segmenters, streams, split):
+    from PIL import Image
+    import io
+
+    explorer = build_explorer(name, model, segmenters, streams, split)
+    assert explorer.view.figure.dpi >= 100
+    width, height = explorer.view.figure.get_size_inches() * explorer.view.figure.dpi
+    assert Image.open(io.BytesIO(bytes(explorer.image.value))).size == (round(width), round(height))
