@@ -81,7 +81,8 @@ class NotebookSession:
 
     def __str__(self) -> str:
         return (f"profile {self.profile}: {self.config.model.arch}, {self.config.train.max_iterations} "
-                f"training iterations; ToyCity at {self.root}; runs in {self.runs}")
+                f"training iterations; ToyCity at {shown_path(self.root, self.project)}; "
+                f"runs in {shown_path(self.runs, self.project)}")
 
 
 def project_root(start: str | os.PathLike | None = None) -> Path:
@@ -95,6 +96,17 @@ def project_root(start: str | os.PathLike | None = None) -> Path:
         if clone or (folder / COPY_MARKER).is_file():
             return folder
     return here
+
+
+def shown_path(path: str | os.PathLike, project: str | os.PathLike | None = None) -> str:
+    """`path` as a notebook prints it: relative to the repository root (`project`, default
+    `project_root()`) when it lies inside it, so a stored output names no folder of the machine
+    that ran it; as given otherwise."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(Path(project or project_root()).resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def profile_name(profile: str | None = None) -> str:
@@ -129,8 +141,9 @@ def require_toycity(root: str | os.PathLike, given_by: str = "setup(root=...)") 
     root = Path(root)
     if read_manifest(root) is None:
         what = "does not exist" if not root.exists() else "holds no ToyCity (no valid manifest.json)"
-        raise DataError(f"the dataset folder {root} ({given_by}) {what}: leave {given_by} out to use the "
-                        f"notebooks' own ToyCity, or run `ccdistill data toy --root {root}` first.")
+        shown = shown_path(root)
+        raise DataError(f"the dataset folder {shown} ({given_by}) {what}: leave {given_by} out to use the "
+                        f"notebooks' own ToyCity, or run `ccdistill data toy --root {shown}` first.")
     return root
 
 
@@ -142,7 +155,7 @@ def prepare_toycity(profile: str, project: Path) -> Path:
     settings = dict(TOYCITY[profile])
     root = project / settings.pop("folder")
     if read_manifest(root) is None:
-        print(f"generating ToyCity into {root} (once) ...")
+        print(f"generating ToyCity into {shown_path(root, project)} (once) ...")
         generate_toycity(root, progress=False, **settings)
     return root
 

@@ -1,17 +1,22 @@
 """What every explorer shares: optional imports with a one-sentence error, figure → PNG bytes,
-colours, images → network batches, stream routing, and the `Explorer` base class.
+colours and colour scales, images → network batches, stream routing, the checks of a control's
+value, and the `Explorer` base class.
 
 An explorer is explicit ipywidgets controls whose `observe` callbacks call `refresh()`:
 `compute(**control values)` recomputes from arrays cached at construction, the result is kept
 in `.last`, drawn into a reused figure (`FastFigure`) whose PNG becomes the `Image` value, and
-summarised in the `HTML` readout. `update(**values)` drives the same path from code.
+summarised in the `HTML` readout. `update(**values)` drives the same path from code, and the
+constructor's initial values go through the same checks as `update()`'s (`check_value`): a
+value a slider cannot take is refused with one sentence, never clamped. A control that changes
+nothing visible in the current state is disabled (`Explorer.active`).
 """
 
 from __future__ import annotations
 
 import io
+import math
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -35,10 +40,12 @@ STREAM_NAMES = STREAMS  # the stream table lives in ccdistill.streams
 # One colour per stream/domain for scatter plots and legends (source blue, target orange; day
 # light, night dark), fixed so every notebook colours a stream the same way.
 STREAM_COLOURS: dict[str, str] = {"S_d": "#6baed6", "S_n": "#08519c", "T_d": "#fdae6b", "T_n": "#d94801"}
-DIVERGING_CMAP = "coolwarm"  # cosines and Gram differences: signed, centred on 0
-SEQUENTIAL_CMAP = "viridis"
+DIVERGING_CMAP = "RdBu_r"  # signed differences, centred on 0 (red: positive, blue: negative)
+SEQUENTIAL_CMAP = "viridis"  # values of one sign (cosines of post-ReLU features, correlations)
+UNREAD_COLOUR = "#d9d9d9"  # matrix entries the loss does not read
 PNG_COMPRESS_LEVEL = 0  # stored, not deflated: encoding is half of a small update otherwise; the PNG is shown, not archived
-DEFAULT_DPI = 72
+DEFAULT_DPI = 100  # explorers and plot functions alike: legible 8-pt ticks
+FONT = {"title": 10, "label": 9, "tick": 8}
 
 
 def widgets() -> Any:
@@ -60,15 +67,44 @@ def class_colours(labels: np.ndarray) -> np.ndarray:
     return PALETTE[np.asarray(labels, dtype=np.int64)].astype(np.float32) / 255.0
 
 
-def overlay(image: np.ndarray, values: np.ndarray, cmap: str = DIVERGING_CMAP,
-            vmin: float = -1.0, vmax: float = 1.0, alpha: float = 0.6) -> np.ndarray:
-    """Blend a colour-mapped H×W map onto an H×W×3 uint8 image → H×W×3 uint8."""
-    from matplotlib import colormaps
+def colour_range(*arrays: np.ndarray, low: float | None = None, high: float | None = None,
+                 step: float = 0.05) -> tuple[float, float]:
+    """The colour scale of values: [min, max] over `arrays` (NaN ignored), rounded outward to
+    `step` so that it changes only when the values move by a step; `low`/`high` fix an end
+    (e.g. high=1 for cosines). A constant array still gets a scale one step wide."""
+    values = np.concatenate([np.asarray(a, dtype=np.float64).ravel() for a in arrays])
+    values = values[np.isfinite(values)]
+    lo = low if low is not None else (math.floor(values.min() / step) * step if values.size else 0.0)
+    hi = high if high is not None else (math.ceil(values.max() / step) * step if values.size else 1.0)
+    if hi <= lo:
+        lo, hi = (lo - step, hi) if high is not None else (lo, lo + step)
+    return round(lo, 6), round(hi, 6)
 
-    lut = (colormaps[cmap](np.linspace(0.0, 1.0, 256))[:, :3] * 255).astype(np.float32)
-    index = np.clip((np.asarray(values) - vmin) / (vmax - vmin) * 255, 0, 255).astype(np.uint8)
-    blended = (1 - alpha) * image.astype(np.float32) + alpha * lut[index]
-    return blended.astype(np.uint8)
+
+NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest 1, 2, 2.5 or 5 × 10^k ≥ value (value > 0): a scale that stays put while the
+    values move a little, so the figure's static part (colour bar, ticks) is rarely redrawn."""
+    power = 10.0 ** math.floor(math.log10(value))
+    return next(step * power for step in NICE_STEPS if step * power >= value * (1 - 1e-9))
+
+
+def symmetric_range(*arrays: np.ndarray) -> float:
+    """s of a symmetric colour scale [−s, s] holding every value of `arrays`: the largest |value|
+    rounded up to 1, 2, 2.5 or 5 × 10^k; 1 for all-zero arrays (they show as the centre)."""
+    top = max((float(np.nanmax(np.abs(a))) for a in arrays if np.size(a)), default=0.0)
+    return nice_ceiling(top) if top > 0 else 1.0
+
+
+def colour_bar(figure: Figure, image: Any, ax: Any, label: str, cax: Any = None) -> Any:
+    """A colour bar for `image` beside `ax` (or in `cax`), with its label and legible ticks; it
+    follows the image's colour limits when the figure is drawn again."""
+    bar = figure.colorbar(image, cax=cax) if cax is not None else figure.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
+    bar.set_label(label, fontsize=FONT["tick"])
+    bar.ax.tick_params(labelsize=FONT["tick"])
+    return bar
 
 
 def figure_to_png(figure: Figure, dpi: float | None = None) -> bytes:
@@ -197,6 +233,80 @@ def output_stride(model: torch.nn.Module) -> int | None:
     return int(stride) if stride is not None else None
 
 
+# --------------------------------------------------------------------------------------------
+# Checks of a value a control (or a plot function's argument) takes: one sentence naming the
+# argument, the value, what was expected and what to do; the constructor, update() and the
+# plot functions call the same ones.
+
+
+def _given(value: Any) -> str:
+    return f"{value!r} (a {type(value).__name__})"
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
+def check_integer(name: str, value: Any, low: int, high: int, what: str = "") -> int:
+    """`value` as an int if it is an integer (not a bool) in [low, high], else InputError."""
+    expected = f"{name} must be an integer from {low} to {high}{what}"
+    if not _is_integer(value):
+        example = low
+        if isinstance(value, (str, float)) and not isinstance(value, bool):
+            try:
+                number = float(value)
+                if number.is_integer() and low <= number <= high:
+                    example = int(number)
+            except ValueError:
+                pass
+        raise InputError(f"{expected}; got {_given(value)}: pass an int, e.g. {name}={example}")
+    if not low <= value <= high:
+        raise InputError(f"{expected}; got {value}: pass a value in that range, e.g. {name}={min(max(value, low), high)}")
+    return int(value)
+
+
+def check_number(name: str, value: Any, low: float, high: float, what: str = "") -> float:
+    """`value` as a float if it is a finite real number (not a bool) in [low, high], else InputError."""
+    expected = f"{name} must be a number from {low:g} to {high:g}{what}"
+    if not _is_real(value):
+        raise InputError(f"{expected}; got {_given(value)}: pass a float, e.g. {name}={low:g}")
+    if not math.isfinite(value) or not low <= value <= high:
+        example = min(max(value, low), high) if math.isfinite(value) else low
+        raise InputError(f"{expected}; got {value}: pass a value in that range, e.g. {name}={example:g}")
+    return float(value)
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str], unavailable: Mapping[str, str] | None = None,
+                 what: str = "") -> str:
+    """`value` if it is one of `choices` (strings), else InputError; a known value that this
+    explorer cannot offer (`unavailable`: value → why, with what to do) says why."""
+    listed = ", ".join(repr(c) for c in choices)
+    if isinstance(value, str) and value in choices:
+        return value
+    if isinstance(value, str) and unavailable and value in unavailable:
+        raise InputError(f"{name}={value!r} is not available here{what}: {unavailable[value]} "
+                         f"(available: {listed})")
+    raise InputError(f"{name} must be one of {listed}{what}; got {_given(value)}: pass e.g. {name}={choices[0]!r}")
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """`value` if it is a bool, else InputError (1, "yes" and None are not flags)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{name} must be True or False; got {_given(value)}: pass {name}=True or {name}=False")
+    return bool(value)
+
+
+def check_count(name: str, value: Any, low: int = 1) -> int:
+    """`value` as an int if it is an integer ≥ low (not a bool), else InputError."""
+    if not _is_integer(value) or value < low:
+        raise InputError(f"{name} must be an integer ≥ {low}; got {_given(value)}: pass e.g. {name}={max(low, 1)}")
+    return int(value)
+
+
 class FastFigure:
     """A figure built once and redrawn per update by blitting.
 
@@ -204,26 +314,34 @@ class FastFigure:
     `self.dynamic` (images, lines, texts) and change them in `draw(last)` with `set_data` /
     `set_text`. The static rest (frames, ticks, legends, colour bars) is rendered once and kept
     as a bitmap; an update restores it and draws only the dynamic artists, which is what keeps
-    an update within tens of milliseconds on a CPU.
+    an update within tens of milliseconds on a CPU. When `draw` changes a static part too (a
+    colour scale and its bar, tick labels, axis limits), `static_key(last)` returns something
+    else and the bitmap is rendered again.
     """
 
     def __init__(self, figsize: tuple[float, float], dpi: float = DEFAULT_DPI) -> None:
         self.figure = new_figure(figsize, dpi)
         self.dynamic: list[Any] = []
         self._background: Any = None
+        self._key: Any = None
 
     def draw(self, last: Mapping[str, Any]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def static_key(self, last: Mapping[str, Any]) -> Any:
+        """What the static part of the figure depends on (None: nothing, rendered once)."""
+        return None
 
     def png(self, last: Mapping[str, Any]) -> bytes:
         """Update the dynamic artists from `last` and return the figure as PNG bytes."""
         self.draw(last)
         canvas = self.figure.canvas
-        if self._background is None:
+        key = self.static_key(last)
+        if self._background is None or key != self._key:
             for artist in self.dynamic:
                 artist.set_animated(True)  # animated artists are left out of a full draw
             canvas.draw()
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
+            self._background, self._key = canvas.copy_from_bbox(self.figure.bbox), key
         canvas.restore_region(self._background)
         for artist in self.dynamic:
             self.figure.draw_artist(artist)
@@ -233,20 +351,27 @@ class FastFigure:
 class Explorer:
     """Base of the widget classes: controls → compute (cached inputs) → `.last` → Image + HTML.
 
-    Subclasses set `self.controls` (name → ipywidgets value widget) and `self.view` (a
-    FastFigure) and implement `compute(**values) -> dict` and `describe(last) -> str`, then call
-    `self._build()`.
+    Subclasses set `self.controls` (name → ipywidgets value widget, created at any valid value)
+    and `self.view` (a FastFigure), may set `self.unavailable` (control → {value: why this
+    explorer cannot offer it}), implement `compute(**values) -> dict`, `describe(last) -> str`
+    and, where a control does nothing in some states, `active(values)`; then call
+    `self._build(**initial values)`, which checks them as `update()` does.
     """
 
     controls: dict[str, Any]
     view: FastFigure
+    unavailable: dict[str, dict[str, str]]
 
-    def _build(self) -> None:
+    def _build(self, **initial: Any) -> None:
         w = widgets()
+        self.unavailable = getattr(self, "unavailable", {})
+        checked = {name: self.check(name, value) for name, value in initial.items()}
         self.image = w.Image(format="png")
         self.readout = w.HTML()
         self.last: dict[str, Any] = {}
         self._holding = False
+        for name, value in checked.items():
+            self.controls[name].value = value
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self.widget = w.VBox([w.HBox(list(self.controls.values())), self.image, self.readout])
@@ -260,36 +385,53 @@ class Explorer:
         """The current control values, by control name."""
         return {name: control.value for name, control in self.controls.items()}
 
+    def check(self, name: str, value: Any) -> Any:
+        """`value` if control `name` can take it, else InputError in one sentence (what was
+        given, what the control takes, what to pass): an unknown control, a wrong type (a str
+        or a bool for a number), NaN, a value outside the slider, an option not offered."""
+        if name not in self.controls:
+            raise InputError(f"{type(self).__name__} has no control {name!r}; its controls are "
+                             f"{', '.join(self.controls)}: pass one of them, e.g. "
+                             f"{next(iter(self.controls))}=...")
+        control = self.controls[name]
+        what = f" (the {control.description!r} control of this {type(self).__name__})"
+        options = getattr(control, "options", None)
+        if options is not None:
+            # Options are values or (label, value) pairs.
+            allowed = [o[1] if isinstance(o, tuple) else o for o in options]
+            return check_choice(name, value, allowed, self.unavailable.get(name), what)
+        if isinstance(control.value, int):
+            return check_integer(name, value, control.min, control.max, what)
+        return check_number(name, value, control.min, control.max, what)
+
     def update(self, **values: Any) -> dict[str, Any]:
-        """Set control values from code (as a user would) and recompute once; returns `.last`."""
-        for name, value in values.items():
-            if name not in self.controls:
-                raise InputError(
-                    f"{type(self).__name__} has no control {name!r}; its controls are "
-                    f"{', '.join(self.controls)}"
-                )
-            control = self.controls[name]
-            low, high = getattr(control, "min", None), getattr(control, "max", None)
-            if low is not None and not low <= value <= high:
-                raise InputError(f"{name} must lie in [{low}, {high}]; got {value!r}")
-            options = getattr(control, "options", None)
-            if options is not None:
-                # Options are values or (label, value) pairs.
-                allowed = [o[1] if isinstance(o, tuple) else o for o in options]
-                if value not in allowed:
-                    raise InputError(f"{name} must be one of {allowed}; got {value!r}")
+        """Set control values from code (as a user would) and recompute once; returns `.last`.
+
+        Every value is checked before any is set (`check`): a refused call changes nothing."""
+        checked = {name: self.check(name, value) for name, value in values.items()}
         self._holding = True
         try:
-            for name, value in values.items():
+            for name, value in checked.items():
                 self.controls[name].value = value
         finally:
             self._holding = False
         self.refresh()
         return self.last
 
+    def active(self, values: Mapping[str, Any]) -> dict[str, bool]:
+        """{control: False} for controls that change nothing visible at these values (they are
+        disabled); the rest are enabled. Subclasses override (e.g. grid K only for tokens)."""
+        return {}
+
     def refresh(self) -> None:
         """Recompute from the cache with the current control values and redraw."""
-        self.last = self.compute(**self.values())
+        values = self.values()
+        active = self.active(values)
+        for name, control in self.controls.items():
+            options = getattr(control, "options", None)
+            movable = len(options) > 1 if options is not None else control.min < control.max
+            control.disabled = not (movable and active.get(name, True))
+        self.last = self.compute(**values)
         self.image.value = self.view.png(self.last)
         self.readout.value = self.describe(self.last)
 

@@ -14,19 +14,22 @@ from typing import Any
 
 import numpy as np
 import torch
-from matplotlib.cm import ScalarMappable
-from matplotlib.colors import Normalize
 
 from ccdistill.errors import InputError
 from ccdistill.losses import cosine_map, feature_cell, upsample_map
 from ccdistill.viz._common import (
-    DIVERGING_CMAP,
+    DEFAULT_DPI,
+    FONT,
+    SEQUENTIAL_CMAP,
     STREAM_NAMES,
     Explorer,
     FastFigure,
     as_image_stack,
+    check_choice,
+    colour_bar,
+    colour_range,
+    image_axes,
     output_stride,
-    overlay,
     save_figure,
     stream_embeddings,
     stream_outputs,
@@ -35,7 +38,9 @@ from ccdistill.viz._common import (
 
 PAIRS: dict[str, tuple[str, str]] = {"source": ("S_d", "S_n"), "target": ("T_d", "T_n")}
 SPACES: tuple[str, ...] = ("embeddings", "features")
-MARKER = dict(marker="+", color="black", markersize=12, markeredgewidth=2)
+MARKER = dict(marker="+", color="red", markersize=12, markeredgewidth=2)
+BEST_MARKER = dict(marker="o", markerfacecolor="none", markeredgecolor="red", markersize=10, markeredgewidth=1.5)
+COLOUR_STEP = 0.1  # the maps' colour scale starts at the lowest cosine rounded down to this
 
 
 def compute_cosine_maps(
@@ -84,34 +89,56 @@ def compute_cosine_maps(
 
 
 class CosineMapView(FastFigure):
-    """Day and night image side by side with the cosine map overlaid and the query marked."""
+    """Top: the day image and its night version, the query marked (+) and, at night, the most
+    similar cell (○). Bottom: the query's cosine map on each, on one colour scale fitted to the
+    values shown (from the lowest, rounded down to 0.1, up to 1), with its colour bar."""
 
-    def __init__(self, image_size: tuple[int, int], dpi: float = 72) -> None:
+    def __init__(self, image_size: tuple[int, int], dpi: float = DEFAULT_DPI) -> None:
         height, width = image_size
-        super().__init__((2 * 3.6 + 0.6, 3.6 * height / width + 0.5), dpi)
-        self.axes = self.figure.subplots(1, 2)
-        self.figure.subplots_adjust(left=0.01, right=0.91, bottom=0.02, top=0.8, wspace=0.03)
-        self.images = []
-        self.markers = []
-        for ax in self.axes:
-            ax.set_axis_off()
-            self.images.append(ax.imshow(np.zeros((height, width, 3), np.uint8), interpolation="nearest"))
-            self.markers.append(ax.plot([0], [0], linestyle="none", **MARKER)[0])
-        colourbar_axes = self.figure.add_axes((0.925, 0.1, 0.015, 0.7))
-        self.figure.colorbar(ScalarMappable(Normalize(-1, 1), DIVERGING_CMAP), cax=colourbar_axes,
-                             label="cosine")
-        self.titles = [ax.set_title(" ", fontsize=10) for ax in self.axes]
-        self.suptitle = self.figure.suptitle(" ", fontsize=10)
-        self.dynamic = [*self.images, *self.markers, *self.titles, self.suptitle]
+        panel = 3.4
+        super().__init__((2 * panel + 1.0, 2 * panel * height / width + 1.1), dpi)
+        grid = self.figure.add_gridspec(2, 3, width_ratios=(1, 1, 0.05), left=0.01, right=0.9,
+                                        bottom=0.02, top=0.84, wspace=0.04, hspace=0.22)
+        self.pictures, self.maps, self.titles, self.markers, self.best = [], [], [], [], []
+        for col in range(2):  # day, night
+            ax = self.figure.add_subplot(grid[0, col])
+            self.pictures.append(image_axes(ax, (height, width)))
+            map_ax = self.figure.add_subplot(grid[1, col])
+            map_ax.set_axis_off()
+            self.maps.append(map_ax.imshow(np.zeros((height, width)), cmap=SEQUENTIAL_CMAP, vmin=0, vmax=1,
+                                           interpolation="nearest"))
+            for target in (ax, map_ax):
+                self.titles.append(target.set_title(" ", fontsize=FONT["label"]))
+                self.markers.append(target.plot([0], [0], linestyle="none", **MARKER)[0])
+                if col == 1:
+                    self.best.append(target.plot([0], [0], linestyle="none", **BEST_MARKER)[0])
+        colour_bar(self.figure, self.maps[0], None, "cosine to the query", cax=self.figure.add_subplot(grid[1, 2]))
+        self.suptitle = self.figure.suptitle(" ", fontsize=FONT["title"])
+        self.dynamic = [*self.pictures, *self.maps, *self.markers, *self.best, *self.titles, self.suptitle]
+
+    def static_key(self, last: Mapping[str, Any]) -> Any:
+        return last["colour_range"]
 
     def draw(self, last: Mapping[str, Any]) -> None:
         x, y = last["query_xy"]
-        for index, (key, stream) in enumerate(zip(("day", "night"), last["streams"])):
-            self.images[index].set_data(overlay(last[f"{key}_image"], last[f"{key}_image_map"]))
-            self.markers[index].set_data([x], [y])
-            value = last[f"at_query_{key}"]
-            self.titles[index].set_text(f"{stream}: cos at query {value:+.3f}")
-        self.suptitle.set_text(f"query (x={x}, y={y}) of {last['streams'][0]}, {last['space']}")
+        day, night = last["streams"]
+        low, high = last["colour_range"]  # one scale for both maps, so that they compare
+        for index, key in enumerate(("day", "night")):
+            self.pictures[index].set_data(last[f"{key}_image"])
+            self.maps[index].set_data(last[f"{key}_image_map"])
+            self.maps[index].set_clim(low, high)
+        for marker in self.markers:
+            marker.set_data([x], [y])
+        bx, by = last["best_night_xy"]
+        for marker in self.best:
+            marker.set_data([bx], [by])
+        texts = (f"{day} (day): the query +", f"cos on {day}: {last['at_query_day']:+.2f} at +",
+                 f"{night} (night): same pixel +, best match ○",
+                 f"cos on {night}: {last['at_query_night']:+.2f} at +, {last['best_night']:+.2f} at ○")
+        for title, text in zip(self.titles, texts):
+            title.set_text(text)
+        what = "features F" if last["space"] == "features" else "embeddings e"
+        self.suptitle.set_text(f"query pixel (x={x}, y={y}) of {day} against every pixel, on {what}")
 
 
 def _check_streams(images: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -139,14 +166,36 @@ def _feature_cache(model: torch.nn.Module, stacks: Mapping[str, np.ndarray]) -> 
     return cache
 
 
+def _offered(stacks: Mapping[str, np.ndarray], cache: Mapping[str, Any]) -> tuple[list, list, dict]:
+    """(pairs, spaces) these images and this model offer, and {control: {value: why not}}."""
+    pairs = [name for name, streams in PAIRS.items() if all(s in stacks for s in streams)]
+    spaces = [name for name in SPACES if name in cache]
+    why = {
+        "pair": {p: f"images holds no {' and '.join(PAIRS[p])}: add them to images (e.g. toy_streams(n=1))"
+                 for p in PAIRS if p not in pairs},
+        "space": {"embeddings": "the model has no projection head: pass a CCDistillModel, or space='features'"}
+        if "embeddings" not in spaces else {},
+    }
+    return pairs, spaces, why
+
+
 def _cosine_last(cache, stacks, pair, space, query_xy, image_size, stride) -> dict[str, Any]:
+    pairs, spaces, why = _offered(stacks, cache)
+    check_choice("pair", pair, pairs, why["pair"])
+    check_choice("space", space, spaces, why["space"])
     day, night = PAIRS[pair]
-    if space not in cache:
-        raise InputError(f"space {space!r} needs a CCDistillModel (its projection head); use 'features'")
     last = compute_cosine_maps(cache[space][day], cache[space][night], query_xy, image_size, stride)
     last.update(streams=(day, night), space=space, pair=pair,
-                day_image=stacks[day][0], night_image=stacks[night][0])
+                day_image=stacks[day][0], night_image=stacks[night][0],
+                colour_range=colour_range(last["day_map"], last["night_map"], high=1.0, step=COLOUR_STEP))
     return last
+
+
+def _check_query(query_xy: Any) -> tuple[Any, Any]:
+    if not isinstance(query_xy, (tuple, list)) or len(query_xy) != 2:
+        raise InputError(f"query_xy must be an (x, y) pair of image pixels; got {query_xy!r}: pass e.g. "
+                         "query_xy=(100, 40), or leave it out for the image centre")
+    return query_xy[0], query_xy[1]
 
 
 class CosineMapExplorer(Explorer):
@@ -157,9 +206,13 @@ class CosineMapExplorer(Explorer):
             embeddings come from one `embed_streams` call) or a single segmenter (features only).
         images: {stream: H×W×3 (or 1×H×W×3) uint8} with S_d and S_n and/or T_d and T_n, at
             the network's input size (e.g. `toy_streams(n=1)`; other keys are ignored).
-        query_xy: initial (x, y); default the image centre.
-        pair: "source" (S_d → S_n) or "target" (T_d → T_n).
-        space: "embeddings" (e, the projection head's output) or "features" (F).
+        query_xy: initial (x, y), 0 ≤ x < W, 0 ≤ y < H; default the image centre.
+        pair: "source" (S_d → S_n) or "target" (T_d → T_n); default the first the images hold.
+        space: "embeddings" (e, the projection head's output) or "features" (F); default
+            embeddings when the model has a head.
+
+    A value the sliders or buttons cannot take (x outside the image, a pair the images do not
+    hold, ...) is refused with one sentence, here as in `update()`.
     """
 
     def __init__(
@@ -167,8 +220,8 @@ class CosineMapExplorer(Explorer):
         model: torch.nn.Module,
         images: Mapping[str, np.ndarray],
         query_xy: tuple[int, int] | None = None,
-        pair: str = "source",
-        space: str = "embeddings",
+        pair: str | None = None,
+        space: str | None = None,
     ) -> None:
         w = widgets()
         stacks = _check_streams(images)
@@ -176,21 +229,20 @@ class CosineMapExplorer(Explorer):
         self.image_size = next(iter(stacks.values())).shape[1:3]
         self.stride = output_stride(model)
         self.cache = _feature_cache(model, stacks)
-        pairs = [name for name, streams in PAIRS.items() if all(s in stacks for s in streams)]
-        spaces = [name for name in SPACES if name in self.cache]
+        pairs, spaces, self.unavailable = _offered(stacks, self.cache)
         height, width = self.image_size
-        x, y = query_xy if query_xy is not None else (width // 2, height // 2)
+        x, y = _check_query(query_xy) if query_xy is not None else (width // 2, height // 2)
         layout = {"width": "45%"}
         self.controls = {
-            "x": w.IntSlider(value=x, min=0, max=width - 1, description="x", continuous_update=False, layout=layout),
-            "y": w.IntSlider(value=y, min=0, max=height - 1, description="y", continuous_update=False, layout=layout),
+            "x": w.IntSlider(min=0, max=width - 1, description="x", continuous_update=False, layout=layout),
+            "y": w.IntSlider(min=0, max=height - 1, description="y", continuous_update=False, layout=layout),
             "pair": w.ToggleButtons(options=[(f"{PAIRS[p][0]} → {PAIRS[p][1]}", p) for p in pairs],
-                                    value=pair if pair in pairs else pairs[0], description="pair"),
-            "space": w.ToggleButtons(options=spaces, value=space if space in spaces else spaces[0],
-                                     description="space"),
+                                    description="pair"),
+            "space": w.ToggleButtons(options=spaces, description="space"),
         }
         self.view = CosineMapView(self.image_size)
-        self._build()
+        self._build(x=x, y=y, pair=pair if pair is not None else pairs[0],
+                    space=space if space is not None else spaces[0])
 
     def compute(self, x: int, y: int, pair: str, space: str) -> dict[str, Any]:
         return _cosine_last(self.cache, self.stacks, pair, space, (x, y), self.image_size, self.stride)
@@ -216,11 +268,13 @@ def plot_cosine_maps(
     space: str = "embeddings",
     save: str | os.PathLike | None = None,
 ) -> Any:
-    """The cosine-map explorer's figure for one query, as a matplotlib Figure (saved to `save`)."""
+    """The cosine-map explorer's figure for one query, as a matplotlib Figure (saved to `save`):
+    the day and night images with the query (+) and the best night match (○), and the query's
+    cosine map on each, on one colour scale fitted to the values (with its colour bar)."""
     stacks = _check_streams(images)
     image_size = next(iter(stacks.values())).shape[1:3]
     last = _cosine_last(_feature_cache(model, stacks), stacks, pair, space, query_xy, image_size,
                         output_stride(model))
-    view = CosineMapView(image_size, dpi=100)
+    view = CosineMapView(image_size)
     view.draw(last)
     return save_figure(view.figure, save)

@@ -20,10 +20,14 @@ import torch.nn.functional as F
 from ccdistill.errors import InputError
 from ccdistill.labels import CLASS_NAMES, IGNORE_INDEX
 from ccdistill.viz._common import (
+    DEFAULT_DPI,
+    FONT,
     STREAM_COLOURS,
     Explorer,
     FastFigure,
     as_image_stack,
+    check_choice,
+    check_count,
     class_colours,
     require,
     save_figure,
@@ -34,6 +38,9 @@ from ccdistill.viz._common import (
 METHODS = ("pca", "tsne")
 COLOURINGS = ("class", "domain")
 FALLBACK_DOMAIN_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728")
+NO_LABELS = "the view was built without labels: pass labels={domain: trainIds} to colour by class"
+AXIS_NAMES = {"pca": "PC", "tsne": "t-SNE"}
+METHOD_NAMES = {"pca": "PCA", "tsne": "t-SNE"}
 
 
 def sample_points(
@@ -86,7 +93,8 @@ def project(x: np.ndarray, method: str = "pca", seed: int = 0) -> tuple[np.ndarr
         perplexity = float(min(30.0, max(2.0, (len(x) - 1) / 3)))
         tsne = manifold.TSNE(n_components=2, init="pca", perplexity=perplexity, random_state=seed)
         return tsne.fit_transform(x), {"perplexity": perplexity}
-    raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    check_choice("method", method, METHODS)
+    raise AssertionError(method)  # pragma: no cover - check_choice raised
 
 
 def point_colours(points: Mapping[str, np.ndarray], colour: str, domains: list[str]) -> np.ndarray:
@@ -100,13 +108,24 @@ def point_colours(points: Mapping[str, np.ndarray], colour: str, domains: list[s
     return palette[points["domain"]]
 
 
-class EmbeddingPlot(FastFigure):
-    """One scatter panel per model, with a legend of the domains or classes present."""
+def legend_entries(points: Mapping[str, np.ndarray], colour: str, domains: list[str]) -> list[tuple[str, Any]]:
+    """(name, RGB) of every domain, or of every class present, as coloured in the scatter."""
+    from matplotlib.colors import to_rgb
 
-    def __init__(self, names: list[str], dpi: float = 72) -> None:
-        super().__init__((4.2 * len(names), 4.0), dpi)
+    if colour == "domain":
+        return [(d, to_rgb(STREAM_COLOURS.get(d, FALLBACK_DOMAIN_COLOURS[i % 4]))) for i, d in enumerate(domains)]
+    present = sorted(set(points["label"].tolist()) - {IGNORE_INDEX})
+    return [(CLASS_NAMES[c], tuple(class_colours(np.array([c]))[0])) for c in present]
+
+
+class EmbeddingPlot(FastFigure):
+    """One scatter panel per model (each centred and scaled to fit; the axes are the two
+    components of that model's own projection), and a legend of the domains or classes."""
+
+    def __init__(self, names: list[str], dpi: float = DEFAULT_DPI) -> None:
+        super().__init__((4.2 * len(names), 4.6), dpi)
         self.axes = np.atleast_1d(self.figure.subplots(1, len(names)))
-        self.figure.subplots_adjust(left=0.02, right=0.98, bottom=0.08, top=0.9, wspace=0.05)
+        self.figure.subplots_adjust(left=0.04, right=0.98, bottom=0.22, top=0.9, wspace=0.12)
         self.scatters = []
         self.titles = []
         for ax in self.axes:
@@ -114,12 +133,30 @@ class EmbeddingPlot(FastFigure):
             ax.set_yticks([])
             ax.set_xlim(-1.1, 1.1)
             ax.set_ylim(-1.1, 1.1)
-            self.scatters.append(ax.scatter(np.zeros(1), np.zeros(1), s=4, linewidths=0))
-            self.titles.append(ax.set_title(" ", fontsize=10))
-        self.legend_text = self.figure.text(0.5, 0.01, " ", ha="center", va="bottom", fontsize=8)
-        self.dynamic = [*self.scatters, *self.titles, self.legend_text]
+            self.scatters.append(ax.scatter(np.zeros(1), np.zeros(1), s=5, linewidths=0))
+            self.titles.append(ax.set_title(" ", fontsize=FONT["title"]))
+        self.legend: Any = None
+        self.dynamic = [*self.scatters, *self.titles]
+
+    def static_key(self, last: Mapping[str, Any]) -> Any:
+        return last["method"], tuple(name for name, _ in last["legend_entries"])
+
+    def _frame(self, last: Mapping[str, Any]) -> None:
+        from matplotlib.patches import Patch
+
+        axis = AXIS_NAMES[last["method"]]
+        for ax in self.axes:
+            ax.set_xlabel(f"{axis} 1", fontsize=FONT["label"])
+            ax.set_ylabel(f"{axis} 2", fontsize=FONT["label"])
+        if self.legend is not None:
+            self.legend.remove()
+        handles = [Patch(facecolor=rgb, label=name) for name, rgb in last["legend_entries"]]
+        self.legend = self.figure.legend(handles=handles, loc="lower center", ncol=min(len(handles), 7),
+                                         fontsize=FONT["tick"], frameon=False, handlelength=1.2,
+                                         title=f"coloured by {last['colour']}", title_fontsize=FONT["tick"])
 
     def draw(self, last: Mapping[str, Any]) -> None:
+        self._frame(last)
         colours = last["colours"]
         for scatter, title, name in zip(self.scatters, self.titles, last["points"]):
             xy = last["points"][name]
@@ -127,15 +164,10 @@ class EmbeddingPlot(FastFigure):
             centred = xy - xy.mean(axis=0)
             scatter.set_offsets(centred / max(float(np.abs(centred).max()), 1e-12))
             scatter.set_facecolors(colours)
-            title.set_text(f"{name} ({last['method'].upper()})")
-        self.legend_text.set_text(last["legend"])
-
-
-def _legend(points: Mapping[str, np.ndarray], colour: str, domains: list[str]) -> str:
-    if colour == "domain":
-        return "colours: " + ", ".join(domains)
-    present = sorted(set(points["label"].tolist()) - {IGNORE_INDEX})
-    return "classes: " + ", ".join(CLASS_NAMES[c] for c in present[:10]) + (" …" if len(present) > 10 else "")
+            info = last["info"].get(name, {})
+            share = (f", {100 * sum(info['explained_variance']):.0f}% of the variance"
+                     if "explained_variance" in info else "")
+            title.set_text(f"{name}\n{METHOD_NAMES[last['method']]}{share}")
 
 
 class EmbeddingView(Explorer):
@@ -150,6 +182,10 @@ class EmbeddingView(Explorer):
         images: {domain: N×H×W×3 uint8 night images}, e.g. {"S_n": ..., "T_n": ...}.
         labels: {domain: N×H×W trainIds} for class colouring (None: domain colouring only).
         max_points, seed: how many feature cells are drawn (`sample_points`).
+        method: "pca" or "tsne"; colour: "class" (needs labels) or "domain" (default: class
+            when labels are given).
+
+    A value the buttons cannot take is refused with one sentence, here as in `update()`.
     """
 
     def __init__(
@@ -160,7 +196,7 @@ class EmbeddingView(Explorer):
         max_points: int = 2000,
         seed: int = 0,
         method: str = "pca",
-        colour: str = "class",
+        colour: str | None = None,
     ) -> None:
         w = widgets()
         if not models or not images:
@@ -168,19 +204,20 @@ class EmbeddingView(Explorer):
         stacks = {domain: as_image_stack(domain, stack) for domain, stack in images.items()}
         self.domains = list(stacks)
         self.seed = seed
+        max_points = check_count("max_points", max_points, 1)
         self.samples = {}
         for name, model in models.items():
             features = {d: out.features for d, out in stream_outputs(model, stacks).items()}
             self.samples[name] = sample_points(features, labels, max_points, seed)
         self.projections: dict[tuple[str, str], tuple[np.ndarray, dict[str, Any]]] = {}
         colourings = list(COLOURINGS) if labels is not None else ["domain"]
+        self.unavailable = {} if labels is not None else {"colour": {"class": NO_LABELS}}
         self.controls = {
-            "method": w.ToggleButtons(options=METHODS, value=method, description="2-D by"),
-            "colour": w.ToggleButtons(options=colourings, value=colour if colour in colourings else "domain",
-                                      description="colour by"),
+            "method": w.ToggleButtons(options=METHODS, description="2-D by"),
+            "colour": w.ToggleButtons(options=colourings, description="colour by"),
         }
         self.view = EmbeddingPlot(list(models))
-        self._build()
+        self._build(method=method, colour=colour if colour is not None else colourings[0])
 
     def projection(self, name: str, method: str) -> tuple[np.ndarray, dict[str, Any]]:
         """The cached 2-D points of model `name` by `method` (computed on first use)."""
@@ -200,7 +237,7 @@ class EmbeddingView(Explorer):
             "labels": first["label"],
             "domain": first["domain"],
             "colours": point_colours(first, colour, self.domains),
-            "legend": _legend(first, colour, self.domains),
+            "legend_entries": legend_entries(first, colour, self.domains),
         }
 
     def describe(self, last: Mapping[str, Any]) -> str:
@@ -212,7 +249,7 @@ class EmbeddingView(Explorer):
             else:
                 parts.append(f"{name}: t-SNE, perplexity {info['perplexity']:.0f}")
         count = len(last["labels"])
-        return (f"<b>{count} feature cells</b> of {', '.join(self.domains)}, {last['method'].upper()}, "
+        return (f"<b>{count} feature cells</b> of {', '.join(self.domains)}, {METHOD_NAMES[last['method']]}, "
                 f"coloured by {last['colour']}<br>" + "; ".join(parts))
 
 
@@ -227,6 +264,9 @@ def plot_embedding(
     save: str | os.PathLike | None = None,
 ) -> Any:
     """The embedding view as a matplotlib Figure (saved to `save`). Needs no ipywidgets."""
+    check_choice("method", method, METHODS)
+    check_choice("colour", colour, COLOURINGS if labels is not None else ["domain"], {"class": NO_LABELS})
+    max_points = check_count("max_points", max_points, 1)
     stacks = {domain: as_image_stack(domain, stack) for domain, stack in images.items()}
     domains = list(stacks)
     points, info = {}, {}
@@ -236,8 +276,8 @@ def plot_embedding(
         sample = sample_points(features, labels, max_points, seed)
         first = first if first is not None else sample
         points[name], info[name] = project(sample["x"], method, seed)
-    last = {"method": method, "points": points, "colours": point_colours(first, colour, domains),
-            "legend": _legend(first, colour, domains)}
-    view = EmbeddingPlot(list(models), dpi=100)
+    last = {"method": method, "colour": colour, "points": points, "info": info, "colours": point_colours(first, colour, domains),
+            "legend_entries": legend_entries(first, colour, domains)}
+    view = EmbeddingPlot(list(models))
     view.draw(last)
     return save_figure(view.figure, save)

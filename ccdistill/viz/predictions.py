@@ -20,11 +20,17 @@ import torch
 from ccdistill.errors import InputError
 from ccdistill.evaluation import ConfusionMatrix, predict
 from ccdistill.data.transforms import resize_sample
-from ccdistill.labels import IGNORE_INDEX, NUM_CLASSES
+from ccdistill.labels import CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES, PALETTE
 from ccdistill.viz._common import (
+    DEFAULT_DPI,
+    FONT,
     Explorer,
     FastFigure,
     as_image_stack,
+    check_choice,
+    check_count,
+    check_integer,
+    image_axes,
     images_to_batch,
     model_normalization,
     label_colours,
@@ -33,6 +39,7 @@ from ccdistill.viz._common import (
 )
 
 DOMAINS = ("night", "day")
+NO_DAY = "the split holds no 'day' images: pass a split with the paired day references (load_toycity_split gives them)"
 
 
 @torch.inference_mode()
@@ -58,34 +65,58 @@ def image_scores(prediction: np.ndarray, label: np.ndarray, num_classes: int) ->
             "per_class_iou": result["per_class_iou"]}
 
 
-class PredictionView(FastFigure):
-    """image | ground truth | one panel per model."""
+def classes_shown(last: Mapping[str, Any]) -> tuple[int, ...]:
+    """The trainIds present in the ground truth or any prediction shown (ignored pixels left out)."""
+    maps = [p for p in last["predictions"].values()] + ([last["label"]] if last["label"] is not None else [])
+    present = set(np.unique(np.concatenate([np.unique(m) for m in maps])).tolist()) - {IGNORE_INDEX}
+    return tuple(sorted(c for c in present if c < len(CLASS_NAMES)))
 
-    def __init__(self, names: list[str], image_size: tuple[int, int], dpi: float = 72) -> None:
+
+class PredictionView(FastFigure):
+    """image | ground truth | one panel per model (titled with its per-image mIoU), and a legend
+    of the classes present in the panels (white: ignored pixels)."""
+
+    def __init__(self, names: list[str], image_size: tuple[int, int], dpi: float = DEFAULT_DPI) -> None:
         height, width = image_size
         columns = 2 + len(names)
-        super().__init__((2.6 * columns, 2.6 * height / width + 0.35), dpi)
+        super().__init__((2.7 * columns, 2.7 * height / width + 1.1), dpi)
         self.axes = self.figure.subplots(1, columns)
-        self.figure.subplots_adjust(left=0.005, right=0.995, bottom=0.01, top=0.85, wspace=0.03)
-        self.images = []
-        self.titles = []
-        for ax in self.axes:
-            ax.set_axis_off()
-            self.images.append(ax.imshow(np.zeros((height, width, 3), np.uint8), interpolation="nearest"))
-            self.titles.append(ax.set_title(" ", fontsize=9))
+        self.figure.subplots_adjust(left=0.005, right=0.995, bottom=0.3, top=0.88, wspace=0.03)
+        self.images = [image_axes(ax, (height, width)) for ax in self.axes]
+        self.titles = [ax.set_title(" ", fontsize=FONT["label"]) for ax in self.axes]
+        self.legend: Any = None
+        self._classes: tuple[int, ...] | None = None
         self.dynamic = [*self.images, *self.titles]
+
+    def static_key(self, last: Mapping[str, Any]) -> Any:
+        return classes_shown(last)
+
+    def _legend(self, classes: tuple[int, ...]) -> None:
+        from matplotlib.patches import Patch
+
+        if classes == self._classes:
+            return
+        self._classes = classes
+        if self.legend is not None:
+            self.legend.remove()
+        handles = [Patch(facecolor=PALETTE[c] / 255.0, edgecolor="grey", label=CLASS_NAMES[c]) for c in classes]
+        handles.append(Patch(facecolor="white", edgecolor="grey", label="ignored"))
+        self.legend = self.figure.legend(handles=handles, loc="lower center", ncol=min(len(handles), 8),
+                                         fontsize=FONT["tick"], frameon=False, handlelength=1.2,
+                                         columnspacing=1.0)
 
     def draw(self, last: Mapping[str, Any]) -> None:
         panels = [(last["image"], f"{last['domain']} image {last['index']}"),
-                  (label_colours(last["label"]) if last["label"] is not None else None, "ground truth")]
+                  (label_colours(last["label"]) if last["label"] is not None else None, "ground truth (night label)")]
         for name, prediction in last["predictions"].items():
             miou = last["miou"].get(name)
-            caption = f"{name}" + (f": mIoU {100 * miou:.1f}" if miou is not None else "")
+            caption = f"{name}" + (f": mIoU {100 * miou:.1f}" if miou is not None else " (day: not scored)")
             panels.append((label_colours(prediction), caption))
         for image, title, (array, caption) in zip(self.images, self.titles, panels):
             blank = np.full_like(last["image"], 255)
             image.set_data(blank if array is None else array)
-            title.set_text(caption if array is not None else "no aligned label")
+            title.set_text(caption if array is not None else "no label aligned with the day image")
+        self._legend(classes_shown(last))
 
 
 class PredictionBrowser(Explorer):
@@ -107,6 +138,8 @@ class PredictionBrowser(Explorer):
         models: Mapping[str, torch.nn.Module],
         split: Mapping[str, np.ndarray],
         num_classes: int | None = None,
+        index: int = 0,
+        domain: str = "night",
     ) -> None:
         w = widgets()
         if not models:
@@ -124,7 +157,8 @@ class PredictionBrowser(Explorer):
         if len(self.labels) != count:
             raise InputError(f"split holds {count} night images but {len(self.labels)} labels")
         label_size = tuple(self.labels.shape[1:3])
-        num_classes = num_classes or int(getattr(next(iter(models.values())), "num_classes", NUM_CLASSES))
+        num_classes = check_count("num_classes", num_classes, 1) if num_classes is not None else \
+            int(getattr(next(iter(models.values())), "num_classes", NUM_CLASSES))
         # The cache: predictions at the label size for every model, domain and image.
         self.predictions = {
             domain: {name: predict_labels(model, images, label_size) for name, model in models.items()}
@@ -137,12 +171,13 @@ class PredictionBrowser(Explorer):
             for i in range(count)
         ]
         self.display = {domain: self._at_label_size(images, label_size) for domain, images in self.images.items()}
+        self.unavailable = {} if "day" in self.images else {"domain": {"day": NO_DAY}}
         self.controls = {
-            "index": w.IntSlider(value=0, min=0, max=count - 1, description="image", continuous_update=False),
-            "domain": w.ToggleButtons(options=list(self.images), value="night", description="domain"),
+            "index": w.IntSlider(min=0, max=count - 1, description="image", continuous_update=False),
+            "domain": w.ToggleButtons(options=list(self.images), description="domain"),
         }
         self.view = PredictionView(list(models), label_size)
-        self._build()
+        self._build(index=index, domain=domain)
 
     @staticmethod
     def _at_label_size(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -177,7 +212,13 @@ def plot_predictions(
     domain: str = "night",
     save: str | os.PathLike | None = None,
 ) -> Any:
-    """One image of the prediction browser as a matplotlib Figure (saved to `save`)."""
+    """One image of the prediction browser as a matplotlib Figure (saved to `save`): the image,
+    the ground truth and each model's prediction with its per-image mIoU, a legend of classes."""
+    if "night" not in split or "label" not in split:
+        raise InputError(f"split has keys {sorted(split)}, but 'night' images and their 'label' are needed; "
+                         "e.g. load_toycity_split('data/toycity', 'val')")
+    index = check_integer("index", index, 0, len(split["night"]) - 1, " (an image of the split)")
+    check_choice("domain", domain, [d for d in DOMAINS if d in split], {"day": NO_DAY})
     one = {key: np.asarray(value)[index:index + 1] for key, value in split.items()}
     labels = np.asarray(one["label"])
     label_size = tuple(labels.shape[1:3])
@@ -191,6 +232,6 @@ def plot_predictions(
         "predictions": predictions,
         "miou": {n: image_scores(p, labels[0], int(getattr(models[n], "num_classes", NUM_CLASSES)))["miou"] for n, p in predictions.items()} if scored else {},
     }
-    view = PredictionView(list(models), label_size, dpi=100)
+    view = PredictionView(list(models), label_size)
     view.draw(last)
     return save_figure(view.figure, save)

@@ -17,12 +17,26 @@ import numpy as np
 
 from ccdistill.data.translate import MAX_BETA, fda_translate, lab_statistics, lab_translate, relight
 from ccdistill.errors import InputError
-from ccdistill.viz._common import Explorer, FastFigure, as_image_stack, new_figure, save_figure, widgets
+from ccdistill.viz._common import (
+    DEFAULT_DPI,
+    FONT,
+    Explorer,
+    FastFigure,
+    as_image_stack,
+    check_choice,
+    check_number,
+    image_axes,
+    new_figure,
+    save_figure,
+    widgets,
+)
 
 TRUE_NIGHT = "true night"
 METHODS: tuple[str, ...] = ("fda", "lab", "relight", TRUE_NIGHT)
 BETA_STEP = 0.005
 BETA_MAX = 0.2  # the slider's range; FDA accepts up to MAX_BETA but rings long before
+NO_TRUE_NIGHT = ("this explorer was built without the true night: pass true_night=<the same scene rendered "
+                 "at night> (ToyCity's S_n) to the constructor")
 
 
 def translate_day(
@@ -48,6 +62,7 @@ def translate_day(
         "gap_before", "gap_after": Euclidean distance of the Lab means to the reference's
         (the global colour gap S_d → T_n and S_n → T_n), method, beta}.
     """
+    beta = check_number("beta", beta, 0.0, MAX_BETA, " (FDA's window, a fraction of min(H, W))")
     if method == "fda":
         night = fda_translate(day, reference, beta)
     elif method == "lab":
@@ -59,7 +74,7 @@ def translate_day(
             raise InputError("method 'true night' needs true_night=<the same scene rendered at night>")
         night = true_night
     else:
-        raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+        check_choice("method", method, METHODS)
     known = dict(known_statistics or {})
     statistics = {name: known[name] if name in known else lab_statistics(image)
                   for name, image in (("S_d", day), ("S_n", night), ("T_n", reference))}
@@ -75,29 +90,30 @@ def translate_day(
     }
 
 
-class TranslationView(FastFigure):
-    """S_d | S_n (method) | T_n reference."""
+def describe_method(last: Mapping[str, Any]) -> str:
+    """'S_n by fda, β = 0.050' (β only for FDA, which alone uses it)."""
+    return f"S_n by {last['method']}" + (f", β = {last['beta']:.3f}" if last["method"] == "fda" else "")
 
-    def __init__(self, image_size: tuple[int, int], reference_size: tuple[int, int], dpi: float = 72) -> None:
+
+class TranslationView(FastFigure):
+    """S_d | S_n (method) | T_n reference, each titled with its colour gap to T_n."""
+
+    def __init__(self, image_size: tuple[int, int], reference_size: tuple[int, int], dpi: float = DEFAULT_DPI) -> None:
         height, width = image_size
-        super().__init__((10.0, 10.0 / 3 * height / width + 0.4), dpi)
+        super().__init__((10.0, 10.0 / 3 * height / width + 0.5), dpi)
         self.axes = self.figure.subplots(1, 3)
-        self.figure.subplots_adjust(left=0.005, right=0.995, bottom=0.01, top=0.88, wspace=0.02)
-        self.images = []
-        for ax, size in zip(self.axes, (image_size, image_size, reference_size)):
-            ax.set_axis_off()
-            self.images.append(ax.imshow(np.zeros((*size, 3), np.uint8), interpolation="nearest"))
-        self.axes[0].set_title("S_d (source day)", fontsize=10)
-        self.axes[2].set_title("T_n (target-night reference)", fontsize=10)
-        self.title = self.axes[1].set_title(" ", fontsize=10)
-        self.dynamic = [self.images[1], self.title]
+        self.figure.subplots_adjust(left=0.005, right=0.995, bottom=0.01, top=0.86, wspace=0.02)
+        self.images = [image_axes(ax, size) for ax, size in zip(self.axes, (image_size, image_size, reference_size))]
+        self.titles = [ax.set_title(" ", fontsize=FONT["label"]) for ax in self.axes]
+        self.axes[2].set_title("T_n (target-night reference)", fontsize=FONT["label"])
+        self.dynamic = [*self.images, *self.titles[:2]]
 
     def draw(self, last: Mapping[str, Any]) -> None:
         self.images[0].set_data(last["S_d"])
         self.images[1].set_data(last["S_n"])
         self.images[2].set_data(last["T_n"])
-        detail = f", β = {last['beta']:.3f}" if last["method"] == "fda" else ""
-        self.title.set_text(f"S_n by {last['method']}{detail}")
+        self.titles[0].set_text(f"S_d (source day): colour gap to T_n {last['gap_before']:.1f}")
+        self.titles[1].set_text(f"{describe_method(last)}: gap {last['gap_after']:.1f}")
 
 
 class TranslationExplorer(Explorer):
@@ -128,13 +144,17 @@ class TranslationExplorer(Explorer):
         self.seed = seed
         self.statistics = {"S_d": lab_statistics(self.day), "T_n": lab_statistics(self.reference)}
         methods = [m for m in METHODS if m != TRUE_NIGHT or self.true_night is not None]
+        self.unavailable = {"method": {TRUE_NIGHT: NO_TRUE_NIGHT}} if self.true_night is None else {}
         self.controls = {
-            "method": w.Dropdown(options=methods, value=method, description="method"),
-            "beta": w.FloatSlider(value=beta, min=0.0, max=min(BETA_MAX, MAX_BETA), step=BETA_STEP,
+            "method": w.Dropdown(options=methods, description="method"),
+            "beta": w.FloatSlider(min=0.0, max=min(BETA_MAX, MAX_BETA), step=BETA_STEP,
                                   description="β (FDA)", readout_format=".3f", continuous_update=False),
         }
         self.view = TranslationView(self.day.shape[:2], self.reference.shape[:2])
-        self._build()
+        self._build(method=method, beta=beta)
+
+    def active(self, values: Mapping[str, Any]) -> dict[str, bool]:
+        return {"beta": values["method"] == "fda"}  # only FDA has a window
 
     def compute(self, method: str, beta: float) -> dict[str, Any]:
         last = translate_day(self.day, self.reference, method, beta, self.true_night, self.seed,
@@ -148,7 +168,7 @@ class TranslationExplorer(Explorer):
             return f"L {mean[0]:.1f}±{std[0]:.1f}, a {mean[1]:+.1f}, b {mean[2]:+.1f}"
 
         return (
-            f"<b>{last['method']}</b>" + (f", β = {last['beta']:.3f}" if last["method"] == "fda" else "")
+            f"<b>{describe_method(last)}</b>"
             + f"<br>Lab mean±std — S_d: {lab('S_d')}; S_n: {lab('S_n')}; T_n: {lab('T_n')}"
             + f"<br>colour gap to T_n (distance of Lab means): S_d {last['gap_before']:.2f} → "
               f"<b>S_n {last['gap_after']:.2f}</b>"
@@ -162,24 +182,28 @@ def plot_translations(
     beta: float = 0.05,
     save: str | os.PathLike | None = None,
 ) -> Any:
-    """Every method side by side (rows: S_n by fda, lab, relight, true night) with S_d and T_n;
-    a matplotlib Figure (saved to `save`). Needs no ipywidgets."""
+    """S_d, the T_n reference and S_n by every method (the true night when given), each titled
+    with its colour gap to T_n (distance of Lab means); a matplotlib Figure (saved to `save`).
+    Needs no ipywidgets."""
     day = as_image_stack("day", day)[0]
     reference = as_image_stack("reference", reference)[0]
     true_night = None if true_night is None else as_image_stack("true_night", true_night)[0]
-    methods = [m for m in METHODS if m != TRUE_NIGHT or true_night is not None]
-
+    results = [translate_day(day, reference, method, beta, true_night)
+               for method in METHODS if method != TRUE_NIGHT or true_night is not None]
+    panels = [(day, f"S_d (source day): gap {results[0]['gap_before']:.1f}"),
+              (reference, "T_n (target-night reference)")]
+    panels += [(last["S_n"], f"{describe_method(last)}: gap {last['gap_after']:.1f}") for last in results]
+    columns = 3
+    rows = -(-len(panels) // columns)
     height, width = day.shape[:2]
-    figure = new_figure((3 * 3.4, len(methods) * 3.4 * height / width + 0.3 * len(methods)), dpi=100)
-    axes = figure.subplots(len(methods), 3, squeeze=False)
-    for row, method in enumerate(methods):
-        last = translate_day(day, reference, method, beta, true_night)
-        for col, (image, title) in enumerate((
-            (day, "S_d"), (last["S_n"], f"S_n by {method}" + (f" (β = {beta})" if method == "fda" else "")),
-            (reference, "T_n reference"),
-        )):
-            axes[row, col].imshow(image)
-            axes[row, col].set_axis_off()
-            axes[row, col].set_title(title, fontsize=9)
+    figure = new_figure((10.0, rows * (10.0 / columns * height / width + 0.5) + 0.3))
+    axes = figure.subplots(rows, columns, squeeze=False).ravel()
+    for ax, (image, title) in zip(axes, panels):
+        ax.imshow(image)
+        ax.set_title(title, fontsize=FONT["label"])
+    for ax in axes:
+        ax.set_axis_off()
+    figure.suptitle("source day → night by each method; gap: distance of the Lab mean colours to T_n",
+                    fontsize=FONT["title"])
     figure.tight_layout()
     return save_figure(figure, save)

@@ -60,6 +60,7 @@ def paper_recipe(config: str = "cityscapes_darkzurich", project: str | os.PathLi
     import torch
 
     from ccdistill.data.check import check_layout
+    from ccdistill.notebook import shown_path
 
     cfg = load_config(config)
     project = Path(project)
@@ -68,7 +69,8 @@ def paper_recipe(config: str = "cityscapes_darkzurich", project: str | os.PathLi
     for layout, root in ((source_layout, cfg.data.source_root), (target_layout, cfg.data.target_root)):
         folder = Path(root) if Path(root).is_absolute() else project / root
         if not check_layout(layout, folder).usable:
-            missing.append(f"no usable {layout} at {folder} (`ccdistill data check --dataset {layout} --root {folder}`)")
+            shown = shown_path(folder)  # relative to the repository, where the commands run
+            missing.append(f"no usable {layout} at {shown} (`ccdistill data check --dataset {layout} --root {shown}`)")
     stage1 = f"{cfg.output}_source_only"
     base = f"ccdistill train --config configs/{config}.yaml"
     commands = [

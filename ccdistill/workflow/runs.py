@@ -14,6 +14,7 @@ refuses a changed configuration, naming each changed key. `train.resume=fresh` t
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import sys
@@ -39,7 +40,7 @@ class TrainedRun:
         folder: the run folder (config.output) holding deploy.pt, log.csv, checkpoints.
         config: the run's configuration.
         loaded: True when a finished run was loaded, False when this call trained.
-        messages: what the user was told, in order (also printed to stderr).
+        messages: what the user was told, in order (also printed, on stdout).
         meta: the deploy.pt's meta (arch, variant, iteration, normalisation, eval_size).
         curves: the live loss-curve hook of the training (None when loaded or live=False).
     """
@@ -58,9 +59,26 @@ class TrainedRun:
 
 
 def _say(messages: list[str], message: str) -> None:
-    # The Trainer's own channel: stderr, "ccdistill: " first.
+    # As the Trainer words its lines ("ccdistill: " first), but on stdout: a notebook shows
+    # stderr as a red warning box, and these are status lines.
     messages.append(message)
-    print(f"ccdistill: {message}", file=sys.stderr, flush=True)
+    print(f"ccdistill: {message}", flush=True)
+
+
+class _StatusLines:
+    """sys.stderr while a notebook trains: the Trainer's status lines ("ccdistill: resumed from
+    ...") go to stdout, with the repository root left out of the paths they name, so a stored
+    notebook shows neither a red box nor the folder of the machine that ran it."""
+
+    def __init__(self, project: Path) -> None:
+        self.prefix = f"{project.resolve()}{os.sep}"
+
+    def write(self, text: str) -> int:
+        sys.stdout.write(text.replace(self.prefix, ""))
+        return len(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
 
 
 def stored_config(folder: str | os.PathLike) -> dict | None:
@@ -114,6 +132,7 @@ def train_or_load(config: Config, live: bool = True, device: str | None = None) 
     """
     from ccdistill.checkpoint import load_deployed
     from ccdistill.distributed import resolve_device
+    from ccdistill.notebook import project_root, shown_path
     from ccdistill.train import Trainer
     from ccdistill.workflow.curves import LiveLossCurves, in_kernel
 
@@ -125,7 +144,7 @@ def train_or_load(config: Config, live: bool = True, device: str | None = None) 
         segmenter, meta = load_deployed(deploy, map_location=target, arch=config.model.arch,
                                         num_classes=config.model.num_classes)
         if int(meta.get("iteration", -1)) == config.train.max_iterations:
-            _say(messages, f"{folder} holds a finished run of this configuration ({meta['iteration']} of "
+            _say(messages, f"{shown_path(folder)} holds a finished run of this configuration ({meta['iteration']} of "
                            f"{config.train.max_iterations} iterations): loaded {deploy.name} without training "
                            "(set train.resume=fresh to train it again)")
             return TrainedRun(segmenter, folder, config, True, messages, meta)
@@ -137,19 +156,21 @@ def train_or_load(config: Config, live: bool = True, device: str | None = None) 
         curves = LiveLossCurves(folder / "log.csv", config.train.max_iterations)
         hooks.append(curves)
     started = time.perf_counter()
-    trainer = Trainer(config, hooks=hooks)
-    first = trainer.iteration
-    try:
-        trainer.fit()
-    finally:
-        trainer.close()
-        trainer.context.shutdown()
+    status = contextlib.redirect_stderr(_StatusLines(project_root())) if in_kernel() else contextlib.nullcontext()
+    with status:
+        trainer = Trainer(config, hooks=hooks)
+        first = trainer.iteration
+        try:
+            trainer.fit()
+        finally:
+            trainer.close()
+            trainer.context.shutdown()
     messages.extend(trainer.messages)  # started / resumed from ... / complete (already printed)
     if curves is not None:
         curves.finish()
     trained = trainer.iteration - first
     _say(messages, f"trained {trained} iteration(s) in {time.perf_counter() - started:.0f} s; "
-                   f"{folder / DEPLOY_NAME} written")
+                   f"{shown_path(folder / DEPLOY_NAME)} written")
     segmenter, meta = load_deployed(folder / DEPLOY_NAME, map_location=target, arch=config.model.arch,
                                     num_classes=config.model.num_classes)
     return TrainedRun(segmenter, folder, config, False, messages, meta, curves)

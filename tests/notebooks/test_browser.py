@@ -1,5 +1,6 @@
 """JupyterLab in a real browser: open a notebook, run all cells, move an explorer's slider with
-the keyboard, and check that the readout shown in the page becomes the kernel's new answer.
+the keyboard, and check that the figure and the readout shown in the page both change, to the
+kernel's new figure (the same PNG bytes) and readout.
 
 Starts `jupyter lab` on 127.0.0.1 (random free port and token) on a copy of notebooks/, under
 the `ci` profile, and drives Debian's Chromium with Playwright (no browser download). Skips when
@@ -104,13 +105,23 @@ def lab(tmp_path_factory, chromium):
     log.close()
 
 
-def _readout_text(page, explorer_box) -> str:
-    return " ".join(explorer_box.locator(".widget-html-content").last.inner_text().split())
+# SHA-256 of the PNG the page shows: the <img> of the explorer's Image widget holds a blob URL.
+FIGURE_HASH_JS = """async (img) => {
+    const bytes = await (await fetch(img.src)).arrayBuffer();
+    const digest = await crypto.subtle.digest("SHA-256", bytes);
+    return Array.from(new Uint8Array(digest), b => b.toString(16).padStart(2, "0")).join("");
+}"""
+
+
+def _shown(explorer_box) -> tuple[str, str]:
+    """(hash of the figure, readout text) as the page shows them now."""
+    figure = explorer_box.locator("img").first.evaluate(FIGURE_HASH_JS)
+    return figure, " ".join(explorer_box.locator(".widget-html-content").last.inner_text().split())
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook, slider, variable", CASES, ids=[c[0] for c in CASES])
-def test_slider_moves_readout_to_kernel_answer(lab, chromium, notebook, slider, variable, tmp_path):
+def test_slider_moves_figure_and_readout_to_kernel_answer(lab, chromium, notebook, slider, variable, tmp_path):
     from playwright.sync_api import sync_playwright
 
     base, token, root = lab
@@ -189,36 +200,39 @@ def _drive(page, base: str, token: str, notebook: str, slider: str, variable: st
     # Let Run All finish, so the kernel answers the slider (and later cells don't race it).
     expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first).to_be_attached(
         timeout=RUN_ALL_S * 1000)
-    before = _readout_text(page, box)
+    before = _shown(box)
 
     handle = box.locator(".widget-slider .noUi-handle").first
     handle.scroll_into_view_if_needed()
     handle.focus()
     page.keyboard.press("ArrowRight")
     deadline = time.monotonic() + 30
-    while (after := _readout_text(page, box)) == before and time.monotonic() < deadline:
+    while ((after := _shown(box))[0] == before[0] or after[1] == before[1]) and time.monotonic() < deadline:
         page.wait_for_timeout(200)
-    assert after != before, f"the readout did not change after ArrowRight on {slider!r}: {before}"
+    assert after[1] != before[1], f"the readout did not change after ArrowRight on {slider!r}: {before[1]}"
+    assert after[0] != before[0], f"the figure did not change after ArrowRight on {slider!r} (readout: {after[1]})"
     # A key press can reach the kernel as more than one value change: wait until the page settles.
     settled = time.monotonic()
     while time.monotonic() - settled < 1.5 and time.monotonic() < deadline + 30:
         page.wait_for_timeout(250)
-        if (latest := _readout_text(page, box)) != after:
+        if (latest := _shown(box)) != after:
             after, settled = latest, time.monotonic()
 
-    # The kernel's own answer: its explorer's readout, printed by a new cell at the end.
+    # The kernel's own answer: its explorer's figure and readout, printed by a new cell at the end.
     page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").last.click()  # select, not edit
     page.keyboard.press("Escape")
     page.keyboard.press("b")  # a new cell below, selected
     page.keyboard.press("Enter")  # edit it
     page.keyboard.insert_text(
-        f"import re; print('KERNEL:' + ' '.join(re.sub('<[^>]+>', ' ', {variable}.readout.value).split()))")
+        f"import hashlib, re; print('KERNEL:' + hashlib.sha256(bytes({variable}.image.value)).hexdigest() + '|' "
+        f"+ ' '.join(re.sub('<[^>]+>', ' ', {variable}.readout.value).split()))")
     page.keyboard.press("Shift+Enter")
     answer = page.locator(".jp-OutputArea-output", has_text="KERNEL:").last
     answer.wait_for(timeout=30_000)
-    kernel = answer.inner_text().split("KERNEL:", 1)[1].strip()
+    figure, readout = answer.inner_text().split("KERNEL:", 1)[1].strip().split("|", 1)
+    assert figure == after[0], "the page shows another figure than the kernel's explorer holds"
     # Tags become nothing in the page and a space in the regex: compare without whitespace.
-    assert "".join(kernel.split()) == "".join(after.split()), (kernel, after)
+    assert "".join(readout.split()) == "".join(after[1].split()), (readout, after[1])
 
     box.scroll_into_view_if_needed()
     shot = tmp_path / f"{Path(notebook).stem}.png"

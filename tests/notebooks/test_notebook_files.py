@@ -4,6 +4,7 @@ Exercises with marked solutions), and their student copies are in sync."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -163,3 +164,124 @@ def test_python3_kernel_is_this_environment():
     assert Path(command[0]).resolve() == Path(sys.executable).resolve(), command
     for path in SOLUTIONS:
         assert nbformat.read(path, 4).metadata.kernelspec.name == "python3"
+
+
+# --------------------------------------------------------------------------------------------
+# Clean stored outputs (issue 17, item 5): no absolute path of the machine that ran a notebook,
+# no stderr stream (JupyterLab and GitHub show it as a red warning box).
+
+MACHINE_PATH = re.compile(r"(?<![\w.~:/-])(?:/(?:work|home|root|tmp|Users|mnt|private|var/folders)/|[A-Za-z]:\\)")
+TEXT_TYPES = ("text/plain", "text/html", "text/markdown", "text/latex", "application/json")
+STUDENTS = sorted((NOTEBOOKS / "students").glob("*.ipynb"))
+
+
+def output_problems(notebook) -> list[str]:
+    """One line per stderr stream and per absolute machine path in a notebook's text (sources
+    and text outputs; images are left out: base64 holds '/' by chance)."""
+    problems = []
+    for index, cell in enumerate(notebook.cells, start=1):
+        texts = [("source", cell.source)]
+        for output in cell.get("outputs", []):
+            if output.output_type == "stream":
+                if output.name == "stderr":
+                    problems.append(f"cell {index} (stderr): {output.text[:80]!r}")
+                texts.append((output.name, output.text))
+            elif output.output_type == "error":
+                texts.append(("traceback", "\n".join(output.traceback)))
+            else:
+                texts += [(kind, str(output.data[kind])) for kind in TEXT_TYPES if kind in output.get("data", {})]
+        for where, text in texts:
+            for match in MACHINE_PATH.finditer(text):
+                line = text[text.rfind("\n", 0, match.start()) + 1:text.find("\n", match.end()) % (len(text) + 1)]
+                problems.append(f"cell {index} ({where}): absolute path {line.strip()[:120]!r}")
+    return problems
+
+
+@pytest.mark.parametrize("path", SOLUTIONS + STUDENTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_stored_notebook_names_no_machine_path_and_has_no_stderr(path):
+    assert output_problems(nbformat.read(path, 4)) == []
+
+
+SEEDS = {
+    "a stdout path": lambda: nbformat.v4.new_output("stream", name="stdout", text="runs in /work/alice/ccdistill/runs\n"),
+    "a home folder": lambda: nbformat.v4.new_output("stream", name="stdout", text="ToyCity at /home/bob/data/toycity\n"),
+    "a stderr line": lambda: nbformat.v4.new_output("stream", name="stderr", text="ccdistill: resumed from ckpt\n"),
+    "a path in html": lambda: nbformat.v4.new_output("display_data", data={"text/html": "<b>/tmp/x/deploy.pt</b>"}),
+    "a Windows path": lambda: nbformat.v4.new_output("execute_result", data={"text/plain": "'C:\\\\Users\\\\c\\\\run'"},
+                                                     execution_count=1),
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_the_check_catches_a_notebook_seeded_with(seed, tmp_path):
+    path = tmp_path / SOLUTIONS[0].name
+    notebook = nbformat.read(SOLUTIONS[0], 4)
+    for cell in notebook.cells:  # a clean copy first: the stored outputs may predate the fix
+        if cell.cell_type == "code":
+            cell.outputs = []
+    assert output_problems(notebook) == []
+    first = next(i for i, c in enumerate(notebook.cells) if c.cell_type == "code")
+    notebook.cells[first].outputs.append(SEEDS[seed]())
+    write(notebook, path)
+    problems = output_problems(nbformat.read(path, 4))
+    assert len(problems) == 1 and problems[0].startswith(f"cell {first + 1} "), problems
+
+
+def test_relative_urls_and_slashes_are_not_machine_paths():
+    notebook = from_script("# %%\nprint('see https://github.com/work/x and runs/notebooks/cpu/full, a/home/b')\n")
+    notebook.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="docs/work/ ../runs/tmp/\n")]
+    assert output_problems(notebook) == []
+
+
+def test_status_lines_go_to_stdout_with_repository_relative_paths(capsys, monkeypatch):
+    from ccdistill.notebook import project_root, shown_path
+    from ccdistill.workflow.runs import _StatusLines, _say
+
+    repo = project_root(NOTEBOOKS)
+    monkeypatch.chdir(NOTEBOOKS)  # as a kernel runs
+    assert shown_path(repo / "runs" / "notebooks" / "cpu") == "runs/notebooks/cpu"
+    assert shown_path("/elsewhere/toycity") == "/elsewhere/toycity"  # outside the repository: as given
+    messages: list[str] = []
+    _say(messages, f"{shown_path(repo / 'runs' / 'x')} holds a finished run")
+    _StatusLines(repo).write(f"ccdistill: resumed from {repo / 'runs' / 'x' / 'ckpt_0000600.pt'}\n")
+    out, err = capsys.readouterr()
+    assert err == "" and out == "ccdistill: runs/x holds a finished run\nccdistill: resumed from runs/x/ckpt_0000600.pt\n"
+    assert messages == ["runs/x holds a finished run"]
+
+
+# --------------------------------------------------------------------------------------------
+# The course header and footer (issue 17, item 6).
+
+PROVENANCE_LINK = "../docs/METHOD.md#10-provenance-what-the-paper-shows-and-what-is-inferred"
+
+
+def _cell(notebook, cell_id: str) -> str:
+    return next((c.source for c in notebook.cells if c.get("id") == cell_id), "")
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_notebook_has_the_course_header_after_its_title(path):
+    notebook = nbformat.read(path, 4)
+    assert notebook.cells[1].get("id") == "course-header" and notebook.cells[0].source.startswith("# ")
+    header = _cell(notebook, "course-header")
+    assert "**Learning objectives.**" in header and header.count("\n- ") >= 2
+    assert re.search(r"\*\*Prerequisites:\*\* (none|\d\d_\w+)", header)
+    assert re.search(r"\*\*Time\*\* under the `cpu` profile.*measured: \d+(–\d+)? s", header)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_notebook_ends_with_references_and_provenance(path):
+    notebook = nbformat.read(path, 4)
+    assert notebook.cells[-1].get("id") == "course-footer"
+    footer = _cell(notebook, "course-footer")
+    assert "### References" in footer and "arXiv 2205.00858" in footer
+    assert "**Which equations are whose.**" in footer and f"]({PROVENANCE_LINK})" in footer
+    method = (NOTEBOOKS.parent / "docs" / "METHOD.md").read_text(encoding="utf-8")
+    assert "## 10. Provenance: what the paper shows and what is inferred" in method  # the link's anchor
+
+
+def test_prerequisites_name_notebooks_that_exist():
+    names = {p.stem for p in SOLUTIONS}
+    for path in SOLUTIONS:
+        named = re.findall(r"\d\d_[a-z_]+", _cell(nbformat.read(path, 4), "course-header").split("**Time**")[0])
+        assert set(named) <= names and path.stem not in named, (path.name, named)

@@ -60,7 +60,7 @@ def explorer_batch(images):
 
 def test_update_rejects_values_outside_the_sliders_and_unknown_controls(model, streams):
     explorer = CosineMapExplorer(model, one_each(streams))
-    with pytest.raises(InputError, match=r"x must lie in \[0, 127\]"):
+    with pytest.raises(InputError, match=r"x must be an integer from 0 to 127"):
         explorer.update(x=128)
     with pytest.raises(InputError, match="no control 'z'"):
         explorer.update(z=1)
@@ -89,3 +89,21 @@ def test_a_toy_streams_dict_is_taken_as_it_is(model):
 
     explorer = CosineMapExplorer(model, toy_streams(n=1, size=SIZE), query_xy=(3, 4))
     assert explorer.last["at_query_day"] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_maps_share_one_colour_scale_fitted_to_their_values(model, streams):
+    explorer = CosineMapExplorer(model, one_each(streams), query_xy=(37, 21), space="features")
+    last, view = explorer.last, explorer.view
+    low, high = last["colour_range"]
+    values = np.concatenate([last["day_map"].ravel(), last["night_map"].ravel()])
+    assert high == 1.0 and low <= values.min() < low + 0.1  # the lowest cosine, rounded down to 0.1
+    assert low >= 0  # the tiny network's features are post-ReLU: no cosine below 0, no blue half
+    assert all(image.get_clim() == (low, high) for image in view.maps)
+    assert view.figure.dpi >= 100
+
+
+def test_the_best_night_match_is_marked_where_the_readout_says(model, streams):
+    explorer = CosineMapExplorer(model, one_each(streams), query_xy=(37, 21))
+    bx, by = explorer.last["best_night_xy"]
+    assert all(list(marker.get_xdata()) == [bx] and list(marker.get_ydata()) == [by] for marker in explorer.view.best)
+    assert f"(x={bx}, y={by})" in explorer.readout.value

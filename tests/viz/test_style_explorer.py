@@ -48,3 +48,20 @@ def test_values_match_the_library_on_the_rendered_images(model):
 def test_plot_gram_differences_returns_a_figure(segmenters, tmp_path):
     figure = plot_gram_differences(segmenters["after"], (0.0, 1.0), size=SIZE, save=tmp_path / "g.png")
     assert isinstance(figure, Figure) and (tmp_path / "g.png").stat().st_size > 0
+
+
+def test_the_gram_differences_are_shown_on_the_channels_that_change_most(model):
+    from ccdistill.viz.style import CROP, changed_channels
+
+    explorer = GramExplorer(model, size=SIZE, seed=0, night=1.0)
+    last = explorer.last
+    channels = last["channels"]
+    energy = np.abs(last["delta_S"]).sum(axis=1)
+    assert len(channels) == CROP and energy[channels[0]] == energy.max()
+    assert np.all(np.diff(energy[channels]) <= 0) and list(channels) == list(changed_channels(last["delta_S"]))
+    for city in ("S", "T"):
+        np.testing.assert_array_equal(explorer.view.images[f"delta_{city}"].get_array(),
+                                      last[f"delta_{city}"][np.ix_(channels, channels)])
+    low, high = explorer.view.images["delta_S"].get_clim()
+    assert low == -high and high >= np.abs(last["delta_S"][np.ix_(channels, channels)]).max()
+    assert " ".join(str(c) for c in channels[:3]).replace(" ", ", ") in explorer.readout.value

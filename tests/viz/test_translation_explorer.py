@@ -36,10 +36,14 @@ def test_lab_transfer_closes_the_colour_gap_and_true_night_is_the_rendering(expl
 def test_true_night_is_offered_only_when_given(streams):
     explorer = TranslationExplorer(streams["S_d"][0], streams["T_n"][0])
     assert "true night" not in explorer.controls["method"].options
-    with pytest.raises(InputError, match="must be one of"):
+    with pytest.raises(InputError, match="not available here.*pass true_night="):
         explorer.update(method="true night")
 
 
-def test_plot_translations_has_a_row_per_method(streams, tmp_path):
+def test_plot_translations_has_a_panel_per_method_titled_with_its_gap(streams, tmp_path):
     figure = plot_translations(streams["S_d"][0], streams["T_n"][0], streams["S_n"][0], save=tmp_path / "t.png")
-    assert isinstance(figure, Figure) and len(figure.axes) == 4 * 3
+    titles = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    assert isinstance(figure, Figure) and len(titles) == 2 + 4, titles
+    assert [t.split(":")[0] for t in titles[2:]] == ["S_n by fda, β = 0.050", "S_n by lab", "S_n by relight",
+                                                   "S_n by true night"]
+    assert all("gap" in t for t in titles if not t.startswith("T_n"))
