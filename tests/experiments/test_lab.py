@@ -178,11 +178,12 @@ def test_lab_config_is_the_registry_row_under_the_session_profile(tmp_path):
 def test_budget_note_and_comparison_say_when_the_budget_is_smaller(collected):
     own = _result("full_no_pseudo", 0, 0.3, 0.2, iterations=150)
     note = budget_note(collected, own)
-    assert "150 iterations" in note and "600 iterations" in note and "smaller budget" in note
+    assert "150 iterations" in note and "600 iterations" in note and "smaller budget" in note and "4× fewer steps" in note
     assert "comparable" in budget_note(collected, _result("x", 0, 0.3, 0.2))
-    table = lab_comparison_markdown(collected, {"my run": own}, ["pseudo", "full_no_pseudo"])
+    table = lab_comparison_markdown(collected, {"my run": own}, ["pseudo", "full_no_pseudo", "pseudo"])
     assert f"| **my run** (this notebook) | `cpu` | 150 | 0 | {100 * group_miou(own):.2f} |" in table
-    assert "| `full_no_pseudo` (table) | — | — | none yet | — |" in table
+    assert "| `full_no_pseudo` (table) | — | — | none yet | — |" in table and table.count("`pseudo` (table)") == 1
+    assert f"| `pseudo` (table) | `cpu` | 600 | 0, 1, 2 | " in table
 
 
 def test_status_lines_go_to_stdout_without_the_project_folder(tmp_path, capsys):
