@@ -117,6 +117,9 @@ def read_checkpoint(path: str | Path, expected_format: str, map_location: str | 
     if found != expected_format:
         what = {DEPLOY_FORMAT: "a deployable model: use it with ccdistill eval",
                 TRAIN_FORMAT: "a training checkpoint: resume with ccdistill train"}.get(found, "not written by ccdistill")
+        beside = path.parent / "deploy.pt"
+        if found == TRAIN_FORMAT and expected_format == DEPLOY_FORMAT and beside.is_file():
+            what += f"; the deployable model of that run is {beside}"  # best.pt, ckpt_*.pt: training states
         raise CheckpointError(f"checkpoint {path} has format {found!r}, expected {expected_format!r} ({what})")
     return payload
 

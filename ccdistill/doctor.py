@@ -25,7 +25,8 @@ EXTRAS: dict[str, str] = {
     "test": "the test suite (`make test`: pytest, nbval, the browser test)",
 }
 # Variables that decide how many threads torch and its libraries use.
-THREAD_VARIABLES: tuple[str, ...] = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY", "KMP_BLOCKTIME")
+THREAD_VARIABLES: tuple[str, ...] = ("CCDISTILL_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY",
+                                     "KMP_BLOCKTIME")
 GIT_TIMEOUT_SECONDS = 5.0
 PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -263,3 +263,10 @@ def test_when_every_checkpoint_is_damaged_the_message_says_so(two_checkpoints, t
         checkpoint.write_bytes(checkpoint.read_bytes()[:500])
     with pytest.raises(CheckpointError, match="no older checkpoint in .* can be read either: set train.resume=fresh"):
         Trainer(load_config(CONFIG, ci_overrides(toycity_root, run, "train.max_iterations=6")))
+
+
+def test_eval_of_a_training_checkpoint_names_the_deploy_pt_beside_it(two_checkpoints):
+    with pytest.raises(CheckpointError) as error:
+        load_deployed(two_checkpoints / "ckpt_0000004.pt")
+    assert "a training checkpoint" in str(error.value)
+    assert f"the deployable model of that run is {two_checkpoints / 'deploy.pt'}" in str(error.value)
