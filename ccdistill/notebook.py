@@ -102,11 +102,14 @@ def shown_path(path: str | os.PathLike, project: str | os.PathLike | None = None
     """`path` as a notebook prints it: relative to the repository root (`project`, default
     `project_root()`) when it lies inside it, so a stored output names no folder of the machine
     that ran it; as given otherwise."""
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(Path(project or project_root()).resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    path, root = Path(path), Path(project or project_root()).resolve()
+    # The unresolved path first: a venv's python is a link that resolves outside the repository.
+    for candidate in (Path(os.path.abspath(path)), path.resolve()):
+        try:
+            return candidate.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return str(path)
 
 
 def _check_type(value: Any, name: str, expected: tuple[type, ...], what: str, example: str) -> None:
