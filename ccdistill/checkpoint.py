@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from ccdistill.errors import CheckpointError, InputError
-from ccdistill.files import write_atomic
+from ccdistill.files import not_a_file, write_atomic
 from ccdistill.normalization import Normalization
 
 TRAIN_FORMAT = "ccdistill-train-v1"
@@ -89,9 +89,12 @@ def optimizer_tensors(optimizer: torch.optim.Optimizer) -> list[tuple[str, torch
 def read_checkpoint(path: str | Path, expected_format: str, map_location: str | torch.device = "cpu") -> dict:
     """Load a checkpoint safely (weights_only) and check its format tag."""
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
+    problem = not_a_file(path)
+    if problem is not None:
+        raise CheckpointError(f"checkpoint {path} {problem}; {_checkpoint_advice(path, expected_format)}")
     try:
+        if not _looks_like_torch_file(path):  # else torch's pickle reader would call it unsafe
+            raise ValueError("not a PyTorch file: neither a zip archive nor a pickle")
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:  # weights_only refused an object that could run code
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -102,16 +105,45 @@ def read_checkpoint(path: str | Path, expected_format: str, map_location: str | 
             "re-save only its tensors with torch.save(state_dict, path)"
         ) from None
     except Exception as error:  # torch raises several types for truncated or foreign files
+        # The first sentence only: torch's zip reader goes on about miniz internals.
+        detail = (str(error).strip().splitlines() or [""])[0].split(". ")[0][:160]
+        cause = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
+        if path.stat().st_size == 0:
+            cause = "it is empty (0 bytes)"
         raise CheckpointError(
-            f"checkpoint {path} cannot be read ({type(error).__name__}: {str(error)[:200]}); "
-            "it may be truncated or not a ccdistill checkpoint"
+            f"checkpoint {path} cannot be read ({cause}); it may be truncated or not a ccdistill checkpoint"
         ) from None
     found = payload.get("format") if isinstance(payload, dict) else None
     if found != expected_format:
         what = {DEPLOY_FORMAT: "a deployable model: use it with ccdistill eval",
                 TRAIN_FORMAT: "a training checkpoint: resume with ccdistill train"}.get(found, "not written by ccdistill")
+        beside = path.parent / "deploy.pt"
+        if found == TRAIN_FORMAT and expected_format == DEPLOY_FORMAT and beside.is_file():
+            what += f"; the deployable model of that run is {beside}"  # best.pt, ckpt_*.pt: training states
         raise CheckpointError(f"checkpoint {path} has format {found!r}, expected {expected_format!r} ({what})")
     return payload
+
+
+PICKLE_PROTOCOL_MARK = 0x80  # the first byte of a pickle of protocol 2 or later (torch's legacy format)
+
+
+def _looks_like_torch_file(path: Path) -> bool:
+    """Whether the file starts as torch.save writes: a zip archive, or a legacy pickle."""
+    with path.open("rb") as file:
+        start = file.read(4)
+    return start.startswith(b"PK\x03\x04") or (len(start) > 0 and start[0] == PICKLE_PROTOCOL_MARK)
+
+
+def _checkpoint_advice(path: Path, expected_format: str) -> str:
+    """What to pass instead of a path that is not a checkpoint file: the file a run folder
+    holds for that use when `path` is a run folder, else the kind of file expected."""
+    wanted = "deploy.pt" if expected_format == DEPLOY_FORMAT else "ckpt_<7 digits>.pt"
+    if path.is_dir():
+        inside = sorted(path.glob(wanted.replace("<7 digits>", "*")))
+        if inside:
+            return f"pass the file inside it, e.g. {inside[-1]}"
+        return f"pass the path of a {wanted} file (this folder holds none)"
+    return f"pass the path of a {wanted} file written by ccdistill train"
 
 
 def check_compatible(path: str | Path, meta: dict, arch: str, num_classes: int) -> None:

@@ -7,12 +7,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from typing import Any
 
 from ccdistill.config_schema import BN_STREAMS, RESUME_MODES, Config
 from ccdistill.errors import ConfigError
 
 __all__ = ["validate_config", "check_recipe", "validate_training_config"]
+
+# numpy's seeds are 0..2**32-1 and each rank seeds with train.seed + rank: room for 2**31 ranks.
+MAX_SEED = 2**31 - 1
+# Checkpoint names hold the iteration in 7 digits (ckpt_0001000.pt), which resume reads back.
+MAX_ITERATIONS = 9_999_999
+# Data-loading processes per CPU core beyond which a config was surely meant for another machine
+# (each worker is a process holding a copy of the dataset object).
+WORKERS_PER_CORE = 8
 
 
 def _float_settings(section: Any, prefix: str = "") -> list[tuple[str, float]]:
@@ -33,6 +42,25 @@ def _float_settings(section: Any, prefix: str = "") -> list[tuple[str, float]]:
 def _at_least(key: str, value: float | int, low: float | int) -> None:
     if value < low:
         raise ConfigError(f"config key '{key}' must be at least {low}, got {value}; set {key} to a value >= {low}")
+
+
+def _at_most(key: str, value: float | int, high: float | int, why: str) -> None:
+    if value > high:
+        raise ConfigError(f"config key '{key}' must be at most {high:,} ({why}), got {value:,}; set {key} "
+                          f"to a value <= {high:,}")
+
+
+def _check_counts(config: Config) -> None:
+    """Integers the libraries below refuse, or that would break resume or the machine."""
+    train = config.train
+    if not 0 <= train.seed <= MAX_SEED:
+        raise ConfigError(f"config key 'train.seed' must be between 0 and {MAX_SEED:,} (numpy's seed range, one "
+                          f"seed per process), got {train.seed:,}; set e.g. train.seed=0")
+    _at_most("train.max_iterations", train.max_iterations, MAX_ITERATIONS,
+             "checkpoint names hold the iteration in 7 digits")
+    cores = os.cpu_count() or 1
+    _at_most("data.num_workers", config.data.num_workers, WORKERS_PER_CORE * cores,
+             f"{WORKERS_PER_CORE} loader processes per CPU core; this machine has {cores}")
 
 
 def validate_config(config: Config) -> None:
@@ -62,6 +90,7 @@ def validate_config(config: Config) -> None:
         _at_least(key, value, low)
     if train.val_max_images is not None:
         _at_least("train.val_max_images", train.val_max_images, 1)
+    _check_counts(config)
     if train.amp not in {"auto", "bf16", "fp16", "off"}:
         raise ConfigError(f"config key 'train.amp' must be auto, bf16, fp16 or off, got '{train.amp}'")
     if train.resume not in RESUME_MODES:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ccdistill.errors import CCDistillError, ConfigError, DataError, DependencyError
+from ccdistill.errors import CCDistillError, ConfigError, DataError, DependencyError, InputError
 
 PROFILE_VARIABLE = "CCDISTILL_PROFILE"
 DATA_VARIABLE = "CCDISTILL_DATA"
@@ -43,6 +43,7 @@ TOYCITY: dict[str, dict[str, Any]] = {
 }
 FIGURE_JPEG_QUALITY = 85
 RUNS_FOLDER = "runs/notebooks"  # + /<profile>
+COPY_MARKER = "ccdistill-notebooks.txt"  # written by `ccdistill notebooks copy DIR` into DIR
 # Pip names of the modules whose import name differs.
 PIP_NAMES: dict[str, str] = {"sklearn": "scikit-learn", "PIL": "pillow", "yaml": "pyyaml", "skimage": "scikit-image"}
 
@@ -86,11 +87,13 @@ class NotebookSession:
 
 def project_root(start: str | os.PathLike | None = None) -> Path:
     """The repository root: the first folder at or above `start` (default: the current folder,
-    which is notebooks/ in a kernel) holding pyproject.toml and ccdistill/; else `start` itself,
+    which is notebooks/ in a kernel) holding pyproject.toml and ccdistill/, or the COPY_MARKER of a
+    `ccdistill notebooks copy` folder (so its students/ share its ToyCity); else `start` itself,
     so an installed package run from any folder keeps its data beside the notebook."""
     here = Path(start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
-        if (folder / "pyproject.toml").is_file() and (folder / "ccdistill").is_dir():
+        clone = (folder / "pyproject.toml").is_file() and (folder / "ccdistill").is_dir()
+        if clone or (folder / COPY_MARKER).is_file():
             return folder
     return here
 
@@ -99,16 +102,30 @@ def shown_path(path: str | os.PathLike, project: str | os.PathLike | None = None
     """`path` as a notebook prints it: relative to the repository root (`project`, default
     `project_root()`) when it lies inside it, so a stored output names no folder of the machine
     that ran it; as given otherwise."""
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(Path(project or project_root()).resolve()).as_posix()
-    except ValueError:
-        return str(path)
+    path, root = Path(path), Path(project or project_root()).resolve()
+    # The unresolved path first: a venv's python is a link that resolves outside the repository.
+    for candidate in (Path(os.path.abspath(path)), path.resolve()):
+        try:
+            return candidate.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return str(path)
+
+
+def _check_type(value: Any, name: str, expected: tuple[type, ...], what: str, example: str) -> None:
+    """InputError in one sentence for an argument of the wrong type (`setup(3)`), not an
+    AttributeError from deep inside."""
+    if value is not None and not isinstance(value, expected):
+        raise InputError(f"setup() takes {name} as {what}, got {value!r} ({type(value).__name__}); "
+                         f"call e.g. {example}")
 
 
 def profile_name(profile: str | None = None) -> str:
-    """`profile`, else $CCDISTILL_PROFILE, else "cpu"; ConfigError for an unknown name."""
-    name = (profile or os.environ.get(PROFILE_VARIABLE) or DEFAULT_PROFILE).strip()
+    """`profile`, else $CCDISTILL_PROFILE, else "cpu" (any letter case); ConfigError for an
+    unknown name, InputError for a value that is not a string."""
+    _check_type(profile, "the profile", (str,), f"a string, one of {', '.join(TOYCITY)}",
+                "setup('cpu') or setup('ci')")
+    name = (profile or os.environ.get(PROFILE_VARIABLE) or DEFAULT_PROFILE).strip().lower()
     if name not in TOYCITY:
         raise ConfigError(f"profile {name!r} (from {'setup()' if profile else PROFILE_VARIABLE}) is not one of "
                           f"{', '.join(TOYCITY)}: set {PROFILE_VARIABLE}=ci or cpu before starting Jupyter, "
@@ -129,6 +146,16 @@ def require(module: str, what: str = "this notebook") -> Any:
         ) from None
 
 
+def _real_dataset(root: Path) -> str | None:
+    """What real dataset `root` holds (None when none, or when the data package, which imports
+    torch, cannot be imported: the sentence about ToyCity is then said without it)."""
+    try:
+        from ccdistill.data.layouts import describe_found
+    except ImportError:
+        return None
+    return describe_found(root)
+
+
 def require_toycity(root: str | os.PathLike, given_by: str = "setup(root=...)") -> Path:
     """`root` if it holds a generated ToyCity, else DataError saying how to make it.
 
@@ -137,6 +164,11 @@ def require_toycity(root: str | os.PathLike, given_by: str = "setup(root=...)") 
 
     root = Path(root)
     if read_manifest(root) is None:
+        other = _real_dataset(root)
+        if other:  # a real dataset: generating ToyCity into it would be the wrong advice
+            raise DataError(f"the dataset folder {root} ({given_by}) is not a ToyCity: it holds {other}, and the "
+                            f"notebooks run on ToyCity; leave {given_by} out to use the notebooks' own ToyCity, or "
+                            "pass a folder `ccdistill data toy` wrote.")
         what = "does not exist" if not root.exists() else "holds no ToyCity (no valid manifest.json)"
         shown = shown_path(root)
         raise DataError(f"the dataset folder {shown} ({given_by}) {what}: leave {given_by} out to use the "
@@ -215,6 +247,7 @@ def setup(profile: str | None = None, root: str | os.PathLike | None = None) -> 
     """
     install_error_handler()  # first, so that the errors below are already one sentence
     small_figures()
+    _check_type(root, "root", (str, os.PathLike), "a folder path", "setup(root='data/toycity')")
     name = profile_name(profile)
     project = project_root()
     given, given_by = (root, "setup(root=...)") if root else (os.environ.get(DATA_VARIABLE), DATA_VARIABLE)

@@ -14,6 +14,9 @@ tests/notebooks/test_notebook_files.py):
 
 The student copy `notebooks/students/NN_topic.ipynb` is the solution notebook with every
 solution block replaced by `raise NotImplementedError("hint: ...")` and all outputs cleared.
+
+Both ship in the wheel as `ccdistill/course/` (in the repository a link to notebooks/), and
+`copy_notebooks` (`ccdistill notebooks copy DIR`) puts them in a folder of the user's.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import copy
 import os
 import re
+import shutil
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +42,12 @@ EXPLORERS: tuple[str, ...] = ("TranslationExplorer", "CosineMapExplorer", "Corre
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 STUDENT_NOTE_ID = "student-copy-note"
 DEFAULT_TIMEOUT_S = 1800  # per cell; the cpu profile's training cell takes minutes
+PACKAGED = "course"  # ccdistill/course: the notebooks in an installed package
+COPY_NOTE = """This folder was made by `ccdistill notebooks copy`: the solution notebooks here, the
+student copies in students/. Open them with `jupyter lab` from this folder. The notebooks
+generate ToyCity into data/ here on first use and write their training runs to runs/ here,
+for the student copies too (this file tells them where the folder is).
+"""
 
 
 def _nbformat() -> Any:
@@ -198,6 +208,39 @@ def stale_student_copies(folder: str | os.PathLike = "notebooks") -> list[str]:
         elif target.read_text(encoding="utf-8") != expected:
             problems.append(f"{target} is out of date with {path.name}: run `ccdistill notebooks students`.")
     return problems
+
+
+def packaged_folder() -> Path:
+    """The notebooks the installed package carries (`ccdistill/course`; in a clone, a link to
+    notebooks/). InputError when there are none, e.g. a package built without them."""
+    folder = Path(__file__).resolve().parent / PACKAGED
+    if not solution_notebooks(folder):
+        raise InputError(f"this installation of ccdistill carries no notebooks ({folder} holds none): reinstall "
+                         "it from a wheel or a clone, `pip install 'ccdistill[notebooks]'`.")
+    return folder
+
+
+def copy_notebooks(target: str | os.PathLike, force: bool = False) -> list[Path]:
+    """Copy the packaged solution notebooks into `target` and their student copies into
+    `target`/students, and write `target`/COPY_MARKER, which makes `target` the notebooks' project
+    folder (ToyCity in `target`/data, runs in `target`/runs, for the student copies too).
+
+    A notebook already there is a student's work: InputError unless `force`. Returns the notebooks
+    written."""
+    from ccdistill.notebook import COPY_MARKER
+
+    source, target = packaged_folder(), Path(target)
+    pairs = [(path, target / path.name) for path in solution_notebooks(source)]
+    pairs += [(student_path(path), student_path(to)) for path, to in pairs]
+    existing = [to for _, to in pairs if to.exists()]
+    if existing and not force:
+        raise InputError(f"{target} already holds {len(existing)} of the notebooks ({existing[0].name}, ...): "
+                         "choose a new folder, or pass --force to overwrite them.")
+    (target / STUDENTS).mkdir(parents=True, exist_ok=True)
+    for path, to in pairs:
+        shutil.copyfile(path, to)
+    (target / COPY_MARKER).write_text(COPY_NOTE, encoding="utf-8")
+    return [to for _, to in pairs]
 
 
 # --------------------------------------------------------------------------------------------

@@ -47,8 +47,12 @@ RESUME_NOTED_KEYS = frozenset({"train.max_iterations"})
 
 CHECKPOINT_PATTERN = re.compile(r"^ckpt_(\d{7})\.pt$")
 # Files a training writes into its folder (moved aside by resume=fresh; the rest is left alone).
-RUN_FILES = ("ckpt_*.pt", "best.pt", "deploy.pt", "log.csv", "log.csv.*", "config.yaml",
-             "config.resume-*.yaml", "tb", ".*.tmp", "metrics.json")
+RUN_FILES = ("ckpt_*.pt", "best.pt", "deploy.pt", "log.csv", "log.csv.*", "val.csv", "val.csv.*", "config.yaml",
+             "config.resume-*.yaml", "environment.yaml", "tb", ".*.tmp", "metrics.json")
+# The entries of RUN_FILES that a training writes as folders; every other one is a file.
+RUN_FOLDERS = ("tb",)
+# Entries a training never writes itself (kept aside, temporaries): their kind does not matter.
+LEFTOVERS = ("log.csv.*", "val.csv.*", ".*.tmp")
 
 
 class ResumeConfigError(ConfigError):

@@ -52,10 +52,18 @@ def _output_path(args: argparse.Namespace) -> str | None:
     return str(value) if value else None
 
 
+def parse_arguments(argv: list[str]) -> argparse.Namespace:
+    """`argv` parsed by the command's parser; `experiments` has its own (it needs the library)."""
+    from ccdistill.cli import experiments
+
+    if argv[:1] == [experiments.COMMAND]:
+        return experiments.parse(argv[1:])
+    return build_parser().parse_args(argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns its exit status (2 for errors the user can fix)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_arguments(sys.argv[1:] if argv is None else list(argv))
     message: str | None
     try:
         status = args.func(args)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
+from pathlib import Path
 
 from ccdistill.errors import InputError
 
@@ -41,3 +43,24 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer (at least 1), got {value}")
     return value
+
+
+def output_folder(text: str | None, option: str, writes: str) -> Path | None:
+    """The folder an option names, created now, before the command's work: a file there (or above
+    it), or a folder that cannot be created, is reported before anything is computed."""
+    if not text:
+        return None
+    folder = Path(text)
+    blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        where = "is a file" if blocking == folder else f"is inside {blocking}, which is a file"
+        raise InputError(f"{option} {folder} {where}, expected a folder ({writes} are written into it); "
+                         "pass a folder path (it is created if missing)")
+    folder.mkdir(parents=True, exist_ok=True)  # permission errors now: the CLI names the folder
+    return folder
+
+
+def terminal_progress(quiet: bool = False) -> bool:
+    """Whether to show a progress bar: not when asked to be quiet, and only on a terminal, where
+    it redraws in place (in a log file every redraw would be kept)."""
+    return not quiet and sys.stderr.isatty()

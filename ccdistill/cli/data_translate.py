@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ccdistill.cli.args import terminal_progress
+
 # Literal copy of ccdistill.data.translate.FOLDER_METHODS, so that `--help` imports no torch;
 # tests/reliability/test_cli_faults.py checks that the two agree.
 FOLDER_METHODS: tuple[str, ...] = ("fda", "lab", "relight", "none")
@@ -14,7 +16,7 @@ def run(args: argparse.Namespace) -> int:
 
     written = translate_folder(
         args.source, args.reference, args.out, method=args.method, beta=args.beta, seed=args.seed,
-        progress=not args.quiet, force=args.force,
+        progress=terminal_progress(args.quiet), force=args.force,
     )
     print(f"translated {len(written)} images ({args.method}) from {args.source} into {args.out}")
     return 0

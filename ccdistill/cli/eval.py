@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ccdistill.cli.args import device_name, optional_size, positive_int
+from ccdistill.cli.args import device_name, optional_size, output_folder, positive_int, terminal_progress
 
 NA_NOTE = "n/a: no pixels of this class in the ground truth nor the prediction (IoU undefined)"
 
@@ -20,7 +20,6 @@ def _evaluation_config(args: argparse.Namespace):
 
 def run(args: argparse.Namespace) -> int:
     import json
-    from pathlib import Path
 
     import numpy as np
 
@@ -31,17 +30,16 @@ def run(args: argparse.Namespace) -> int:
     config = _evaluation_config(args)
     size = optional_size(args.size, "--size") or config.data.eval_size
     sliding_window = optional_size(args.sliding_window, "--sliding-window")
+    out = output_folder(args.output, "--output", "metrics.json and confusion.png")
     result, meta = evaluate_checkpoint(args.checkpoint, config.data, size=size, sliding_window=sliding_window,
-                                       device=args.device, max_images=args.max_images, progress=True)
+                                       device=args.device, max_images=args.max_images, progress=terminal_progress())
     where = f"{config.data.dataset} {config.data.eval_split}"
     print(f"{args.checkpoint} ({meta['arch']}, variant {meta.get('variant')}) on {where}, "
           f"input {'native' if size is None else f'{size[0]}x{size[1]}'}:")
     print(format_table(result, meta.get("class_names") or None))
     if np.isnan(result["per_class_iou"]).any():
         print(NA_NOTE)
-    if args.output:
-        out = Path(args.output)
-        out.mkdir(parents=True, exist_ok=True)
+    if out is not None:
         (out / "metrics.json").write_text(json.dumps(result_to_json(result), indent=2, allow_nan=False))
         figure = plot_confusion_matrix(result["confusion"])
         figure.savefig(out / "confusion.png", dpi=120, bbox_inches="tight")

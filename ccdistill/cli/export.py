@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Iterator
 
-from ccdistill.cli.args import device_name, optional_size
+from ccdistill.cli.args import device_name, optional_size, terminal_progress
 
 BENCHMARKS: tuple[str, ...] = ("darkzurich", "acdc")
 
@@ -38,7 +38,7 @@ def run_export(args: argparse.Namespace) -> int:
     else:
         dataset = ACDCNight(args.root, split=args.split, transform=transform, images_only=True)
         write = export_acdc
-    out = write(_predictions(segmenter, dataset, size, device), args.out, force=args.force)
+    out = write(_predictions(segmenter, dataset, size, device, terminal_progress()), args.out, force=args.force)
     print(f"wrote {len(dataset)} predictions to {out}")
     return 0
 

@@ -1,5 +1,6 @@
-"""`ccdistill notebooks execute|students|check|clean|new`: the teaching notebooks as files
-(`ccdistill/notebook_files.py`); `make notebooks` is `execute` + `students`."""
+"""`ccdistill notebooks execute|students|check|clean|new|copy`: the teaching notebooks as files
+(`ccdistill/notebook_files.py`); `make notebooks` is `execute` + `students`; `copy` gives a user of
+the installed package the notebooks."""
 
 from __future__ import annotations
 
@@ -73,6 +74,16 @@ def run_new(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_copy(args: argparse.Namespace) -> int:
+    from ccdistill.notebook_files import STUDENTS, copy_notebooks
+
+    written = copy_notebooks(args.directory, force=args.force)
+    target = Path(args.directory)
+    print(f"{len(written) // 2} notebooks in {target}, their student copies in {target / STUDENTS}")
+    print(f"next: cd {target} && jupyter lab    (open 00_setup.ipynb, Run -> Run All Cells)")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("notebooks", help="execute, check and clean the notebooks; generate student copies")
     commands = parser.add_subparsers(dest="notebooks_command", metavar="NOTEBOOKS_COMMAND", required=True)
@@ -98,3 +109,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument("script", help="the .py file")
     new.add_argument("output", help="notebooks/NN_topic.ipynb")
     new.add_argument("--force", action="store_true", help="overwrite an existing notebook")
+    copy = commands.add_parser("copy", help="copy the installed package's notebooks and student copies into DIR",
+                               description="copy the notebooks this installation carries into DIR (solutions) and "
+                                           "DIR/students (student copies); they keep ToyCity and runs in DIR")
+    copy.add_argument("directory", metavar="DIR", help="the folder to create or fill, e.g. ccdistill-course")
+    copy.add_argument("--force", action="store_true", help="overwrite notebooks already in DIR")
+    copy.set_defaults(func=run_copy)

@@ -13,7 +13,7 @@ from ccdistill.data.acdc import ACDCNight
 from ccdistill.data.cityscapes import CityscapesDataset
 from ccdistill.data.darkzurich import EVAL_SPLITS, DarkZurichEval, DarkZurichPairs
 from ccdistill.data.datasets import SampleDataset
-from ccdistill.data.layouts import ACDC, DARK_ZURICH
+from ccdistill.data.layouts import ACDC, DARK_ZURICH, describe_found
 from ccdistill.data.streams import SourceStreams, TargetStreams
 from ccdistill.data.transforms import EvalTransform, SourcePairTransform, TargetPairTransform
 from ccdistill.errors import DataError, InputError
@@ -48,11 +48,26 @@ class DatasetBundle:
         self.target.set_epoch(epoch)
 
 
+def _refuse_real_dataset_as_toycity(root: Path) -> None:
+    """A real dataset's folder given as data.root is named as such: regenerating ToyCity into it
+    (what a damaged ToyCity root is told) would be the wrong advice."""
+    from ccdistill.toycity.generate import read_manifest
+
+    found = describe_found(root) if read_manifest(root) is None else None
+    if found is None:
+        return
+    raise DataError(
+        f"data.root {root} is not a ToyCity: it holds {found}; to use it set data.dataset=cityscapes_darkzurich "
+        "or cityscapes_acdc with data.source_root=<Cityscapes folder> and data.target_root=<Dark Zurich or ACDC "
+        "folder>, or point data.root at a ToyCity folder (`ccdistill data toy --root data/toycity` makes one).")
+
+
 def _roots(cfg: DataConfig) -> tuple[Path, Path]:
     if cfg.dataset == "toycity":
         from ccdistill.toycity.generate import verify_toycity
 
         root = Path(cfg.root)
+        _refuse_real_dataset_as_toycity(root)
         verify_toycity(root)  # a half-swapped, deleted or replaced-file root fails here, not mid-run
         return root / TOY_SOURCE, root / TOY_TARGET
     for key in ("source_root", "target_root"):

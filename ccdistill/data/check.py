@@ -12,6 +12,7 @@ counts are shown as information only: fixture and ToyCity trees are much smaller
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -19,7 +20,7 @@ from typing import Callable
 from ccdistill.data.darkzurich import DarkZurichPairs
 from ccdistill.data.datasets import LayoutDataset, SampleDataset
 from ccdistill.data.io import PathLike, SampleFiles, probe_image
-from ccdistill.data.layouts import DATASETS, LAYOUTS, DatasetLayout, FileKind
+from ccdistill.data.layouts import DATASETS, LAYOUTS, DatasetLayout, FileKind, describe_found, layouts_found
 from ccdistill.errors import DataError, InputError
 
 MAX_LISTED = 5  # file problems listed per split; the rest are counted
@@ -135,7 +136,7 @@ def _file_problems(files: SampleFiles) -> list[str]:
     for path, what in ((files.image_ref, "day reference"), (files.label, "label")):
         if path is None:
             continue
-        other, problem = probe_image(path, what)
+        other, problem = probe_image(path, what, label=what == "label")
         if problem:
             problems.append(problem)
         elif size is not None and other != size:
@@ -204,22 +205,65 @@ def _check_split(check: SplitCheck, root: Path, deep: bool) -> SplitReport:
 
 
 def _top_folders(checks: list[SplitCheck]) -> list[str]:
-    """The folders directly under a correct root (rgb_anon, leftImg8bit, ...), from the layout."""
+    """The folders directly under a correct root that hold images (rgb_anon, leftImg8bit, ...)."""
     return sorted({check.presence.folder.split("/")[0] for check in checks})
 
 
+def _part_folders(checks: list[SplitCheck]) -> list[str]:
+    """Every folder directly under a correct root: images, references, labels, pair lists."""
+    kinds = [kind for check in checks for kind in (check.presence, check.label_kind, *check.counted.values()) if kind]
+    return sorted({kind.folder.split("/")[0] for kind in kinds})
+
+
+def _holders(root: Path, part: str) -> list[Path]:
+    """The folders one level below `root` (else two) that hold `part`: an archive extracted into
+    a folder of its own name, sometimes twice over."""
+    children = sorted(child for child in root.iterdir() if child.is_dir())
+    found = [child for child in children if (child / part).is_dir()]
+    if not found:
+        found = sorted(grandchild for child in children for grandchild in child.iterdir()
+                       if grandchild.is_dir() and (grandchild / part).is_dir())
+    return found
+
+
+def _merge_advice(root: Path, holders: dict[Path, list[str]]) -> str:
+    """The problem of archives extracted each into its own folder: the loaders read one root."""
+    listed = "; ".join(f"{folder.relative_to(root)}/ holds {', '.join(f'{p}/' for p in parts)}"
+                       for folder, parts in holders.items())
+    sources = " ".join(f"{shlex.quote(str(folder.relative_to(root)))}/." for folder in holders)
+    return (f"{root} holds the archives extracted each into its own folder ({listed}), but the loaders read one "
+            f"root holding all of them: merge them into {root} (e.g. `cd {root} && cp -al {sources} .`, GNU cp, "
+            "hard links take no extra space) or unzip every archive into that one folder, then check again.")
+
+
+def _nested_parts(root: Path, parts: list[str]) -> dict[Path, list[str]]:
+    """{folder below root: the parts it holds} for the parts root lacks."""
+    holders: dict[Path, list[str]] = {}
+    for part in parts:
+        if not (root / part).is_dir():
+            for holder in _holders(root, part):
+                holders.setdefault(holder, []).append(part)
+    return holders
+
+
 def _root_problems(dataset: str, root: Path, checks: list[SplitCheck]) -> list[str]:
-    """The commonest mistakes when no split was found: the root one level too high or too low,
-    or the official archives still zipped in it."""
-    tops = _top_folders(checks)
+    """The commonest mistakes: the root one level too high or too low, the archives extracted
+    each into its own folder (or one of them a level down), the archives still zipped in it, or
+    another dataset's folder."""
+    tops, parts = _top_folders(checks), _part_folders(checks)
+    holders = _nested_parts(root, parts)
     if any((root / top).is_dir() for top in tops):
-        return []
+        # Images are in place; a labels (or pairs) archive may sit a level down.
+        return [f"{root / part} not found, but {folder / part} is: move it up into {root} (every archive is "
+                f"extracted into the root)." for folder, found in holders.items() for part in found]
     wanted = ", ".join(f"{top}/" for top in tops)
     problems = []
-    below = sorted(child for child in root.iterdir() if child.is_dir() and any((child / t).is_dir() for t in tops))
-    if below:
-        problems.append(f"{root} holds none of {wanted}, but {below[0]} does: did you mean --root {below[0]}?")
-    elif root.name in tops or any((root.parent / t).is_dir() for t in tops):
+    if len(holders) > 1:
+        problems.append(_merge_advice(root, holders))
+    elif holders:
+        below = next(iter(holders))
+        problems.append(f"{root} holds none of {wanted}, but {below} does: did you mean --root {below}?")
+    elif root.name in parts or any((root.parent / t).is_dir() for t in tops):
         problems.append(f"{root} is inside the dataset, not its root: did you mean --root {root.parent}?")
     archives = sorted({kind.archive for check in checks for kind in (check.presence, *check.counted.values())
                        if kind.archive.endswith(".zip")})
@@ -230,7 +274,9 @@ def _root_problems(dataset: str, root: Path, checks: list[SplitCheck]) -> list[s
             f"(e.g. `cd {root} && unzip {zipped[0]}`), then check again."
         )
     if not problems:
-        problems.append(f"{root} holds none of the folders {wanted} a {dataset} root holds; pass the folder "
+        other = [layout.key for layout in layouts_found(root) if layout.key != dataset]
+        instead = f"; it holds {describe_found(root)}: check it with --dataset {other[0]}" if other else ""
+        problems.append(f"{root} holds none of the folders {wanted} a {dataset} root holds{instead}; pass the folder "
                         "the archives were extracted into.")
     return problems
 

@@ -51,26 +51,39 @@ def read_pair_rows(csv_path: PathLike) -> list[tuple[int, str, str]]:
     """(row number, night path, day path) for each row of a correspondence CSV.
 
     Paths are relative to rgb_anon/ without the _rgb_anon.png suffix; blank lines and a header
-    row (a first row whose first field is not a path) are skipped."""
+    row (a first row whose first field is not a path) are skipped. What editors add is tolerated:
+    a UTF-8 byte-order mark, Windows line ends and Windows path separators."""
     csv_path = Path(csv_path)
     rows = []
-    with csv_path.open(newline="") as handle:
-        for number, row in enumerate(csv.reader(handle), start=1):
-            fields = [field.strip() for field in row if field.strip()]
-            if not fields or (number == 1 and "/" not in fields[0]):
-                continue
-            if len(fields) != 2:
-                raise DataError(
-                    f"pair list {csv_path}, row {number}: expected 2 fields '{PAIR_ROW}', got {row!r}. "
-                    "Fix or remove the row."
-                )
-            rows.append((number, fields[0], fields[1]))
+    for number, row in enumerate(csv.reader(_pair_lines(csv_path)), start=1):
+        fields = [field.strip().replace("\\", "/") for field in row if field.strip()]
+        if not fields or (number == 1 and "/" not in fields[0]):
+            continue
+        if len(fields) != 2:
+            raise DataError(
+                f"pair list {csv_path}, row {number}: expected 2 fields '{PAIR_ROW}', got {row!r}. "
+                "Fix or remove the row."
+            )
+        rows.append((number, fields[0], fields[1]))
     if not rows:
         raise DataError(
             f"pair list {csv_path} holds no rows; expected rows '{PAIR_ROW}' "
             f"as in {_kind('corresp').folder}/*.csv from {_kind('corresp').archive}."
         )
     return rows
+
+
+def _pair_lines(csv_path: Path) -> list[str]:
+    """The lines of a pair list read as UTF-8 (a byte-order mark removed); DataError naming the
+    file when it is not text in that encoding (e.g. saved by a spreadsheet as UTF-16)."""
+    try:
+        text = csv_path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DataError(
+            f"pair list {csv_path} is not UTF-8 text (byte {error.start} cannot be decoded); save it as UTF-8 "
+            f"CSV with rows '{PAIR_ROW}'."
+        ) from None
+    return text.splitlines()
 
 
 def _pair_csvs(root: Path, corresp: PathLike | None) -> list[Path]:
@@ -114,8 +127,10 @@ def find_pairs(root: PathLike, corresp: PathLike | None = None) -> list[SampleFi
             first_row[night] = f"{csv_path.name} row {number}"
             for path, kind in ((night, _kind("image")), (day, _kind("day"))):
                 if not path.is_file():
+                    # An invisible character (zero-width space, a BOM mid-file) is shown escaped.
+                    shown = path if str(path).isprintable() else f"{str(path)!r} (with invisible characters)"
                     raise DataError(
-                        f"pair list {csv_path}, row {number}: {path} does not exist; rows name files "
+                        f"pair list {csv_path}, row {number}: {shown} does not exist; rows name files "
                         f"rgb_anon/<row path>{IMAGE_SUFFIX}, {kind.origin()}. Extract the whole archive, "
                         "or remove the row from the pair list."
                     )

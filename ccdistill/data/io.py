@@ -44,27 +44,50 @@ def _open_image(path: PathLike, what: str) -> Image.Image:
 
 
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the IEND chunk every complete PNG ends with
+# Formats whose compression changes pixel values: a label saved so has ids that were never drawn.
+LOSSY_FORMATS: tuple[str, ...] = ("JPEG", "MPO")
 
 
-def probe_image(path: PathLike, what: str) -> tuple[tuple[int, int] | None, str | None]:
+def _lossy_label(path: Path, what: str, found: str | None) -> str:
+    return (f"{what} {path} is a {found} image under a {path.suffix} name: {found} compression changes label "
+            "values along every edge, so its ids are not the ones drawn; extract the label PNG again from its archive.")
+
+
+def _decode_problem(path: Path, what: str) -> str | None:
+    """The problem of a full decode, or None: a missing end marker alone does not prove a PNG
+    truncated (bytes appended after it are ignored by every reader)."""
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        return (f"{what} {path} cannot be decoded (truncated: {path.stat().st_size} bytes, no PNG end marker; "
+                f"{error}). The file is corrupt or truncated: extract it again from its archive.")
+    return None
+
+
+def probe_image(path: PathLike, what: str, label: bool = False) -> tuple[tuple[int, int] | None, str | None]:
     """((height, width), None) from a file's header, or (size or None, problem) — without decoding.
 
     Reads the header (PIL's `Image.open` is lazy) and, for PNGs, the last 12 bytes: a PNG cut
-    short by an interrupted extraction keeps a valid header but loses its end marker."""
+    short by an interrupted extraction keeps a valid header but loses its end marker (only then
+    is the file decoded, to tell a cut file from one with bytes after the marker). A file of
+    another format under a .png name (a JPEG saved as .png) is read like any image; as a
+    `label` a lossy one is a problem."""
     path = Path(path)
     try:
         with Image.open(path) as image:
             width, height = image.size
+            found = image.format
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         return None, (f"{what} {path} cannot be decoded ({error}). The file is corrupt or truncated: "
                       "extract it again from its archive.")
-    if path.suffix.lower() == ".png":
+    if label and found in LOSSY_FORMATS:
+        return (height, width), _lossy_label(path, what, found)
+    if path.suffix.lower() == ".png" and found == "PNG":
         with path.open("rb") as file:
             file.seek(max(0, path.stat().st_size - len(PNG_END)))
             if file.read() != PNG_END:
-                return (height, width), (
-                    f"{what} {path} cannot be decoded (truncated: {path.stat().st_size} bytes, no PNG end marker). "
-                    "The file is corrupt or truncated: extract it again from its archive.")
+                return (height, width), _decode_problem(path, what)
     return (height, width), None
 
 
@@ -100,6 +123,8 @@ def read_label(path: PathLike, kind: str = "trainIds") -> np.ndarray:
     if kind not in LABEL_KINDS:
         raise InputError(f"read_label kind must be one of {LABEL_KINDS}, got {kind!r}")
     image = _open_image(path, "label")
+    if image.format in LOSSY_FORMATS:
+        raise DataError(_lossy_label(Path(path), "label", image.format))
     label = np.asarray(image)
     if label.ndim != 2:
         raise DataError(

@@ -262,3 +262,24 @@ LAYOUTS: dict[str, DatasetLayout] = {
     layout.key: layout for layout in (CITYSCAPES, DARK_ZURICH, ACDC, NIGHTTIME_DRIVING)
 }
 DATASETS: tuple[str, ...] = tuple(LAYOUTS)
+
+
+def layouts_found(root: PathLike) -> list[DatasetLayout]:
+    """The datasets whose image folders (of any split) `root` holds: what a folder given for one
+    dataset holds instead, so a message can name it."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return [layout for layout in LAYOUTS.values()
+            if any(layout.image_kind(split).exists(root) for split in layout.splits)]
+
+
+def describe_found(root: PathLike) -> str | None:
+    """'the Dark Zurich dataset (rgb_anon/test/night/, ...)' for what `root` holds, else None."""
+    found = layouts_found(root)
+    if not found:
+        return None
+    names = " and ".join(layout.name for layout in found)
+    folders = sorted({layout.image_kind(split).folder for layout in found for split in layout.splits
+                      if layout.image_kind(split).exists(root)})
+    return f"the {names} dataset ({', '.join(f'{folder}/' for folder in folders[:3])})"

@@ -66,7 +66,8 @@ def translate_folder(
         raise InputError(f"translate_folder method must be one of {', '.join(FOLDER_METHODS)}, got {method!r}.")
     source_dir, out_dir = Path(source_dir), Path(out_dir)
     if not source_dir.is_dir():
-        raise DataError(f"source folder {source_dir} does not exist; pass the folder holding {SOURCE_GLOB} images.")
+        what = "is a file, expected a folder" if source_dir.exists() else "does not exist"
+        raise DataError(f"source folder {source_dir} {what}; pass the folder holding {SOURCE_GLOB} images.")
     if out_dir.resolve() == source_dir.resolve():
         raise InputError(f"out_dir {out_dir} is the source folder; choose another folder (e.g. leftImg8bit_night).")
     sources = sorted(source_dir.rglob(SOURCE_GLOB))

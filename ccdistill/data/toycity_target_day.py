@@ -2,8 +2,8 @@
 
 The on-disk benchmark labels only the night images of the target city (Dark Zurich's layout),
 and a night label does not fit its day reference (the camera moved, the traffic changed).
-ToyCity is procedural, so the day label is re-sampled from the manifest's seed: every file is
-a pure function of (seed, split, index). With it, the source-only model's score on target day
+ToyCity is procedural, so the day label is re-sampled from the manifest's seed and shift
+settings: every file is a pure function of (seed, split, index) and those settings. With it, the source-only model's score on target day
 measures the inherent (dataset) shift and target day vs target night the illumination shift.
 """
 
@@ -17,6 +17,7 @@ from ccdistill.data.datasets import SampleDataset, Transform
 from ccdistill.data.io import PathLike, read_image
 from ccdistill.errors import DataError, InputError
 from ccdistill.toycity.generate import TARGET_SEQUENCES, read_manifest, target_day_scene
+from ccdistill.toycity.shift import ShiftSettings
 
 FRAME_MARK = "_frame_"
 
@@ -54,6 +55,7 @@ class ToyCityTargetDay(SampleDataset):
         # Not `self.seed`: SampleDataset uses that name for the augmentation seed.
         self.toycity_seed = int(manifest["seed"])
         self.size = (int(manifest["size"][0]), int(manifest["size"][1]))
+        self.shift = ShiftSettings.from_manifest(manifest)  # the target city the day scenes come from
         night = DarkZurichEval(self.root / "target", split)
         if not night.has_refs:
             raise DataError(f"ToyCity {split} split under {self.root / 'target'} has no day references "
@@ -64,7 +66,8 @@ class ToyCityTargetDay(SampleDataset):
     def load(self, index: int) -> dict[str, Any]:
         files = self.samples[index]
         image = read_image(files.image_ref)
-        label = target_day_scene(self.toycity_seed, self.split, frame_index(files.image.name), self.size).label
+        label = target_day_scene(self.toycity_seed, self.split, frame_index(files.image.name), self.size,
+                                 self.shift).label
         if label.shape != image.shape[:2]:
             raise DataError(f"{files.image_ref} is {image.shape[1]}x{image.shape[0]} but the manifest of "
                             f"{self.root} says {self.size[1]}x{self.size[0]}; regenerate ToyCity.")

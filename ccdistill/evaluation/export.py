@@ -105,8 +105,8 @@ def _check_out_dir(out_dir: str | Path, folders: Sequence[str], force: bool) -> 
         raise InputError(f"out_dir {out} exists and is not a folder; choose a folder path")
     if out.is_dir() and any(out.iterdir()) and not force:
         raise InputError(
-            f"out_dir {out} is not empty; choose an empty or new folder, or pass force=True "
-            f"to replace its {', '.join(folders)} folder(s)"
+            f"out_dir {out} is not empty; choose an empty or new folder, or pass force=True (--force on the "
+            f"command line) to replace its {', '.join(folders)} folder(s)"
         )
     return out
 

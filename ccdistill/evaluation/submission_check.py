@@ -83,7 +83,8 @@ def _validate(
 ) -> list[str]:
     out = Path(out_dir)
     if not out.is_dir():
-        return [f"{out}: submission folder does not exist"]
+        what = "is a file, expected the submission folder" if out.exists() else "submission folder does not exist"
+        return [f"{out}: {what}"]
     image_size = tuple(image_size) if image_size is not None else DARKZURICH_IMAGE_SIZE
     expected = None if expected_names is None else {server_file_name(n) for n in expected_names}
     problems: list[str] = []

@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 
 from ccdistill.config import Config
 from ccdistill.errors import ConfigError
+from ccdistill.experiments.analysis import stream_batch
 from ccdistill.experiments.registry import Run
 from ccdistill.experiments.runner import Runner
 from ccdistill.workflow.curves import read_log
@@ -168,18 +169,6 @@ STYLE_CORRELATIONS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def fixed_batch(config: Config, size: int = BATCH_SIZE) -> dict[str, torch.Tensor]:
-    """{S_d, S_n, T_d, T_n: size×3×H×W}: the first `size` source and target training items of
-    epoch 0 (their augmentation is a function of the seed and index, so the batch is fixed)."""
-    from ccdistill.data import build_datasets
-
-    bundle = build_datasets(config.data, seed=config.train.seed)
-    source = [bundle.source[i] for i in range(size)]
-    target = [bundle.target[i] for i in range(size)]
-    return {stream: torch.stack([sample[stream] for sample in (source if stream in ("S_d", "S_n") else target)])
-            for stream in ("S_d", "S_n", "T_d", "T_n")}
-
-
 @torch.no_grad()
 def correlation_matrices(model, batch: dict[str, torch.Tensor], config: Config) -> dict[str, np.ndarray]:
     """The six N×N matrices of the CDC and CDS losses for `batch`, model in eval mode:
@@ -215,7 +204,7 @@ def correlations_figure(runner: Runner, row: str = "full", seed: int = FIGURE_SE
     from ccdistill.experiments.runner import latest_checkpoint_iteration
 
     _, config = _run(runner, row, seed)
-    batch = fixed_batch(config)
+    batch = stream_batch(config, BATCH_SIZE)
     folder = Path(config.output)
     states: list[tuple[str, dict[str, np.ndarray] | None]] = [
         ("initial model", correlation_matrices(_model(config), batch, config))]

@@ -106,8 +106,9 @@ def flat_config(config: Config | dict[str, Any]) -> dict[str, Any]:
 
 def config_differences(expected: Config, found: dict[str, Any]) -> list[str]:
     """'key: found X, registry says Y' for each non-placement key where `found` (a stored
-    config_to_dict) differs from `expected`."""
-    want, have = flat_config(expected), flat_config(found)
+    config_to_dict) differs from `expected`. A key that `found` lacks counts as its default:
+    keys added to the schema later default to the behaviour that came before them."""
+    want, have, default = flat_config(expected), flat_config(found), flat_config(Config())
     return [f"{key}: found {have.get(key)!r}, the registry resolves {want.get(key)!r}"
             for key in sorted(set(want) | set(have))
-            if key not in PLACEMENT_KEYS and want.get(key) != have.get(key)]
+            if key not in PLACEMENT_KEYS and want.get(key) != have.get(key, default.get(key))]

@@ -213,6 +213,28 @@ class Runner:
                  + (f" ({', '.join(failed)})" if failed else ""))
         return written
 
+    def analyse(self, rows: Sequence[str] | None = None, seeds: Sequence[int] | None = None,
+                force: bool = False) -> list[Path]:
+        """Write `<results dir>/analysis/<run>.json` (`analysis.analyse_run`) for every selected
+        run that has a result file and a checkpoint in its run folder; runs without either are
+        listed, not failed (their checkpoints may live on another machine)."""
+        from ccdistill.experiments.analysis import analyse_run
+
+        written, skipped = [], []
+        for run in self.registry.runs(rows, seeds):
+            path, config = analysis_path(self.results_dir, run), self.config(run)
+            if path.is_file() and not force:
+                continue
+            if not result_path(self.results_dir, run).is_file() or not latest_checkpoint_iteration(Path(config.output)):
+                skipped.append(run.id)
+                continue
+            analysis = {"run": run.id, "row": run.row.id, "seed": run.seed, **analyse_run(config), "date": now()}
+            written.append(write_json_atomic(analysis, path))
+            self.say(f"analysed {run.id} -> {path}")
+        if skipped:
+            self.say(f"not analysed (no result file or no checkpoint in the run folder): {', '.join(skipped)}")
+        return written
+
     def run_one(self, run: Run, config: Config, where: str | None = None) -> Path:
         """Train (or resume) one run, evaluate its deployed model, write its result file."""
         from ccdistill.checkpoint import checkpoint_name
@@ -256,6 +278,12 @@ class Runner:
                  f"val {100 * (metrics['val']['miou'] or 0):.2f}, {train_seconds:.1f} s training, "
                  f"{result['training']['evaluation_seconds']:.1f} s evaluation -> {path}")
         return path
+
+
+def analysis_path(results_dir: str | Path, run: Run) -> Path:
+    from ccdistill.experiments.analysis import ANALYSIS_DIR
+
+    return Path(results_dir) / ANALYSIS_DIR / f"{run.id}.json"
 
 
 def format_status(statuses: Sequence[RunStatus]) -> str:

@@ -22,6 +22,15 @@ from ccdistill.files import write_atomic
 from ccdistill.labels import CLASS_NAMES
 
 PER_CLASS_ROWS: tuple[str, ...] = ("source_only", "pseudo", "full", "oracle")
+# Issue 16's comparisons (a, b): a − b per seed. The terms without pseudo labels against the
+# control that only forwards the target streams, the control against seg_night (what BatchNorm
+# statistics alone give), and each joint-BatchNorm row against its per-stream twin.
+PAIRS: tuple[tuple[str, str], ...] = (
+    ("full", "pseudo"), ("target_bn", "seg_night"), ("full_no_pseudo", "target_bn"),
+    ("cdc_no_pseudo", "target_bn"), ("cds_no_pseudo", "target_bn"), ("full_no_pseudo", "pseudo"),
+    ("full_no_pseudo_joint_bn", "full_no_pseudo"), ("pseudo_joint_bn", "pseudo"), ("full_joint_bn", "full"))
+CONTROL_GOAL = ("full_no_pseudo", "target_bn")  # issue 16: a beats b by more than the larger seed std
+DISTILLATION_ROWS = ("full", "cdc", "cds", "no_js", "no_proj", "full_joint_bn")  # variants with the terms, vs pseudo
 GAP_FRACTION_GOAL = 0.5  # issue 10: full closes at least half of the source_only -> oracle gap
 TABLE_BEGIN, TABLE_END = "<!-- results-table:begin -->", "<!-- results-table:end -->"
 
@@ -171,7 +180,7 @@ def paired_comparison(collected: Sequence[RowResults], a: str = "full", b: str =
     differences = [first[s] - second[s] for s in seeds]
     mean, std = mean_std(differences)
     p_value = math.nan
-    if len(seeds) >= 2 and np.ptp(differences) > 0:
+    if len(seeds) >= 2 and np.ptp(differences) > 1e-12:  # identical differences: no t statistic
         from scipy.stats import ttest_rel
 
         p_value = float(ttest_rel([first[s] for s in seeds], [second[s] for s in seeds]).pvalue)
@@ -194,6 +203,98 @@ def paired_section(collected: Sequence[RowResults], a: str = "full", b: str = "p
     return lines
 
 
+def pairs_section(collected: Sequence[RowResults], pairs: Sequence[tuple[str, str]] = PAIRS) -> list[str]:
+    """One line per comparison a − b on the seeds both rows have: the per-seed differences,
+    their mean ± std, the paired t-test, and whether the mean exceeds the larger seed std of
+    the two rows (the bar the issues set)."""
+    rows = {row.row.id: row for row in collected}
+    lines = ["| a | b | seeds | a − b per seed (points) | mean ± std | paired p | larger seed std | a − b > std? |",
+             "|---|---|---|---|---|---|---|---|"]
+    for a, b in pairs:
+        if a not in rows or b not in rows:
+            continue
+        paired = paired_comparison(collected, a, b)
+        if not paired["seeds"]:
+            lines.append(f"| `{a}` | `{b}` | none yet | — | — | — | — | — |")
+            continue
+        bar = max(mean_std(rows[a].values("test").values())[1], mean_std(rows[b].values("test").values())[1])
+        p, mean = paired["p_value"], paired["mean"]
+        beyond = "—" if not (math.isfinite(bar) and math.isfinite(mean)) else ("**yes**" if mean > bar else "no")
+        lines.append(f"| `{a}` | `{b}` | {', '.join(map(str, paired['seeds']))} | "
+                     f"{', '.join(f'{100 * d:+.2f}' for d in paired['differences'])} | "
+                     f"{_pct(mean)} ± {_pct(paired['std'])} | {f'{p:.3f}' if math.isfinite(p) else 'n/a'} | "
+                     f"{_pct(bar)} | {beyond} |")
+    return lines
+
+
+def class_groups_section(collected: Sequence[RowResults]) -> list[str]:
+    """Static (trainIds 0-10, what the pseudo labels cover) and dynamic (11-18) test mIoU."""
+    from ccdistill.experiments.analysis import class_group_miou
+
+    lines = ["| row | static classes (%) | dynamic classes (%) |", "|---|---|---|"]
+    for row in collected:
+        if not row.results:
+            continue
+        cells = [_pm([class_group_miou(r["metrics"]["test"]["per_class_iou"], group) for r in row.results.values()])
+                 for group in ("static", "dynamic")]
+        lines.append(f"| `{row.row.id}` | {cells[0]} | {cells[1]} |")
+    return lines
+
+
+def read_analyses(collected: Sequence[RowResults], results_dir: str | Path) -> dict[str, dict[int, dict]]:
+    """{row: {seed: analysis}} from `<results dir>/analysis/<run>.json` (written by `analyse`)."""
+    from ccdistill.experiments.analysis import ANALYSIS_DIR
+
+    found: dict[str, dict[int, dict]] = {}
+    for row in collected:
+        for seed in row.row.seeds:
+            path = Path(results_dir) / ANALYSIS_DIR / f"{row.row.id}__seed{seed}.json"
+            if path.is_file():
+                found.setdefault(row.row.id, {})[seed] = read_json(path)
+    return found
+
+
+def _plain(values: Sequence[float], digits: int = 3) -> str:
+    mean, std = mean_std(values)
+    if not math.isfinite(mean):
+        return "—"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}" if math.isfinite(std) else f"{mean:.{digits}f}"
+
+
+def analysis_section(collected: Sequence[RowResults], results_dir: str | Path) -> list[str]:
+    """Per row (mean ± std over the analysed seeds): the pseudo-label precision of its final M_d
+    and the share of pixels it leaves ignored, and the eval-mode correlation gaps of its networks
+    (`ccdistill.experiments.analysis`); then the per-class pseudo-label quality of `source_only`'s
+    M_d, the teacher every stage-2 run starts from."""
+    analyses = read_analyses(collected, results_dir)
+    if not analyses:
+        return ["No analysis files yet: run `python -m ccdistill.experiments analyse` on the machine with the run directories."]
+    keys = ("inherent_gap", "illumination_gap", "cor_illu_S", "cor_illu_T", "night_shift")
+    lines = ["| row | seeds | pseudo-label precision (%) | ignored (%) | inherent gap | illumination gap | "
+             "Cor_illu(S_d,S_n) | Cor_illu(T_d,T_n) | M_n night shift |", "|---|---|---|---|---|---|---|---|---|"]
+    for row in collected:
+        runs = analyses.get(row.row.id)
+        if not runs:
+            continue
+        pseudo = [a["pseudo_labels"] for a in runs.values()]
+        gaps = {k: [a["correlation_gaps"][k] for a in runs.values()] for k in keys}
+        lines.append(f"| `{row.row.id}` | {len(runs)} | {_pm([p['pixel_precision'] for p in pseudo])} | "
+                     f"{_pm([p['ignored_fraction'] for p in pseudo])} | " + " | ".join(_plain(gaps[k]) for k in keys) + " |")
+    teacher = analyses.get("source_only", {})
+    if teacher:
+        lines += ["", f"Pseudo labels of `source_only`'s M_d on the first {next(iter(teacher.values())).get('pseudo_pairs', 'all')} "
+                  f"target training pairs ({len(teacher)} seed(s)), "
+                  "against ToyCity's true night labels (%; coverage = share of a class's true pixels that get "
+                  "the right pseudo label):", "", "| class | precision | coverage |", "|---|---|---|"]
+        for k, name in enumerate(CLASS_NAMES):
+            cells = []
+            for key in ("precision", "coverage"):
+                values = [a["pseudo_labels"][key][k] for a in teacher.values() if a["pseudo_labels"][key][k] is not None]
+                cells.append(_pct(float(np.mean(values)), 1) if values else "—")
+            lines.append(f"| {name} | {cells[0]} | {cells[1]} |")
+    return lines
+
+
 def goal_checks(collected: Sequence[RowResults]) -> dict[str, Any]:
     """The two goals of issue 10 on target-night test mIoU (means over seeds):
     gap: (full − source_only) / (oracle − source_only) ≥ 0.5;
@@ -213,6 +314,25 @@ def goal_checks(collected: Sequence[RowResults]) -> dict[str, Any]:
             "margin_met": bool(margin > bar) if math.isfinite(margin) and math.isfinite(bar) else None}
 
 
+def issue16_goals(collected: Sequence[RowResults]) -> dict[str, Any]:
+    """Issue 16's goals on target-night test mIoU: `full_no_pseudo` beats `target_bn` by more
+    than the larger seed std; and which rows with the distillation terms beat `pseudo` so."""
+    rows = {row.row.id: row for row in collected}
+
+    def margin(a: str, b: str) -> tuple[float, float]:
+        if a not in rows or b not in rows:
+            return math.nan, math.nan
+        (ma, sa), (mb, sb) = mean_std(rows[a].values("test").values()), mean_std(rows[b].values("test").values())
+        return ma - mb, max(sa, sb)
+
+    control, bar = margin(*CONTROL_GOAL)
+    beating = {a: margin(a, "pseudo") for a in DISTILLATION_ROWS if a in rows and rows[a].results}
+    return {"control_margin": control, "control_bar": bar,
+            "control_met": bool(control > bar) if math.isfinite(control) and math.isfinite(bar) else None,
+            "beat_pseudo": sorted(a for a, (m, b) in beating.items() if math.isfinite(m) and math.isfinite(b) and m > b),
+            "versus_pseudo": beating}
+
+
 def goals_section(collected: Sequence[RowResults]) -> list[str]:
     goals = goal_checks(collected)
     verdict = {True: "**met**", False: "**not met**", None: "not computable yet (rows or seeds missing)"}
@@ -223,6 +343,20 @@ def goals_section(collected: Sequence[RowResults]) -> list[str]:
         f"{verdict[goals['gap_met']]}",
         f"- `full` − `pseudo` = {_pct(goals['margin'])} points against the larger seed std "
         f"{_pct(goals['margin_bar'])} (goal: larger): {verdict[goals['margin_met']]}",
+    ]
+
+
+def issue16_goals_section(collected: Sequence[RowResults]) -> list[str]:
+    goals = issue16_goals(collected)
+    verdict = {True: "**met**", False: "**not met**", None: "not computable yet (rows or seeds missing)"}
+    a, b = CONTROL_GOAL
+    versus = ", ".join(f"`{row}` {_pct(m)} (bar {_pct(bar)})" for row, (m, bar) in goals["versus_pseudo"].items())
+    return [
+        f"- `{a}` − `{b}` = {_pct(goals['control_margin'])} points against the larger seed std "
+        f"{_pct(goals['control_bar'])} (goal: larger): {verdict[goals['control_met']]}",
+        "- rows with the distillation terms that beat `pseudo` by more than the larger seed std: "
+        + (", ".join(f"`{r}`" for r in goals["beat_pseudo"]) or "**none**")
+        + (f" (differences to `pseudo`: {versus})" if versus else ""),
     ]
 
 
@@ -265,11 +399,64 @@ def render_table(collected: Sequence[RowResults], results_dir: str | Path = "res
         ["### The domain shift, measured with `source_only`", "", *domain_shift_section(collected)],
         ["### Per-class IoU (%) on target-night test, mean over seeds", "", *per_class_section(collected)],
         ["### Paired comparison: `full` vs `pseudo` (same seeds)", "", *paired_section(collected)],
+        ["### Paired comparisons of the term and BatchNorm rows (same seeds)", "", *pairs_section(collected)],
+        ["### Static and dynamic classes on target-night test, mean ± std over seeds", "",
+         *class_groups_section(collected)],
+        ["### Analysis: pseudo labels and correlation gaps (from the runs' last checkpoints)", "",
+         *analysis_section(collected, results_dir)],
         ["### Goals of issue 10", "", *goals_section(collected)],
+        ["### Goals of issue 16", "", *issue16_goals_section(collected)],
         ["### Wall-clock cost per row (this machine)", "", *cost_section(collected)],
         ["### One run by hand", "", *commands_section(collected)],
     ]
     return "\n\n".join("\n".join(section) for section in sections) + "\n"
+
+
+def results_summary(rows: Sequence[str], pairs: Sequence[tuple[str, str]] = (),
+                    results_dir: str | Path | None = None, registry: Registry | None = None) -> str:
+    """A short Markdown summary for a notebook: the chosen rows' target-night test mIoU (mean ±
+    std over seeds, and each seed), static/dynamic mIoU, and the paired comparisons `pairs`,
+    all from the committed result files (`results_dir`, default results/toycity of the
+    repository). Missing rows or seeds are shown as such."""
+    from ccdistill.experiments import load_registry
+    from ccdistill.experiments.analysis import class_group_miou
+    from ccdistill.experiments.runner import DEFAULT_RESULTS_DIR
+
+    registry = registry or load_registry()
+    results_dir = Path(results_dir) if results_dir is not None else Path(__file__).resolve().parents[2] / DEFAULT_RESULTS_DIR
+    collected = collect(registry, results_dir, rows)
+    lines = ["| row | seeds | test mIoU (%) | per seed | static (%) | dynamic (%) |", "|---|---|---|---|---|---|"]
+    for row in collected:
+        test = row.values("test")
+        groups = [_pm([class_group_miou(r["metrics"]["test"]["per_class_iou"], g) for r in row.results.values()])
+                  for g in ("static", "dynamic")]
+        lines.append(f"| `{row.row.id}` | {_seeds_cell(row)} | {_pm(test.values())} | "
+                     f"{', '.join(_pct(v) for v in test.values()) or '—'} | {groups[0]} | {groups[1]} |")
+    if pairs:
+        lines += ["", *pairs_section(collect(registry, results_dir, sorted({r for p in pairs for r in p})), pairs)]
+    return "\n".join(lines) + "\n"
+
+
+def paired_verdict(a: str, b: str, results_dir: str | Path | None = None, registry: Registry | None = None) -> str:
+    """One sentence on `a` − `b` (target-night test mIoU) from the result files: the mean ±
+    std of the per-seed differences, the paired p, and whether the difference exceeds the larger
+    seed std of the two rows, the bar this project uses before it calls a difference real."""
+    from ccdistill.experiments import load_registry
+    from ccdistill.experiments.runner import DEFAULT_RESULTS_DIR
+
+    registry = registry or load_registry()
+    results_dir = Path(results_dir) if results_dir is not None else Path(__file__).resolve().parents[2] / DEFAULT_RESULTS_DIR
+    collected = collect(registry, results_dir, [a, b])
+    paired = paired_comparison(collected, a, b)
+    if len(paired["seeds"]) < 2:
+        return f"`{a}` − `{b}`: not enough paired seeds with results yet ({len(paired['seeds'])})."
+    rows = {row.row.id: row for row in collected}
+    bar = max(mean_std(rows[a].values("test").values())[1], mean_std(rows[b].values("test").values())[1])
+    mean, p = paired["mean"], paired["p_value"]
+    verdict = ("larger than the larger seed std" + (f" ({_pct(bar)}): `{a}` is better" if mean > 0 else f" ({_pct(bar)}): `{b}` is better")
+               if abs(mean) > bar else f"within the larger seed std ({_pct(bar)}): no measurable difference")
+    return (f"`{a}` − `{b}` = {100 * mean:+.2f} ± {_pct(paired['std'])} points of test mIoU over "
+            f"{len(paired['seeds'])} paired seeds (paired t-test p = {p:.2f}), {verdict}.")
 
 
 def _write_text_atomic(text: str, path: Path) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 
 from ccdistill.errors import CheckpointError, InputError, WeightsUnavailableError
+from ccdistill.files import not_a_file
 from ccdistill.models.safe_weights import hash_prefix, load_tensors, verify_sha256
 from ccdistill.models.segmenter import Segmenter
 from ccdistill.models.state_dicts import load_strict
@@ -86,7 +87,7 @@ def _read_file(path: Path, segmenter: Segmenter) -> object:
         if difflib.get_close_matches(str(path), [IMAGENET], n=1):
             hint = f" (did you mean weights='{IMAGENET}'?)"
         raise CheckpointError(
-            f"weights file {path} does not exist{hint}; pass weights=None, '{IMAGENET}' or the "
+            f"weights file {path} {not_a_file(path)}{hint}; pass weights=None, '{IMAGENET}' or the "
             f"path of a backbone state dict for {segmenter.name}."
         )
     return load_tensors(

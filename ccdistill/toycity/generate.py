@@ -10,7 +10,8 @@
     root/target/rgb_anon/{val,test}/night/{TOY0003,TOY0004}/...  + {val,test}_ref/day/<SEQ>_ref/...
     root/target/gt/{val,test}/night/<SEQ>/<stem>_gt_{labelTrainIds,labelIds}.png
 
-Every file is a pure function of (seed, split, index): generators are seeded per file, so the
+Every file is a pure function of (seed, split, index) and the shift settings (`ShiftSettings`,
+recorded in the manifest unless they are the defaults): generators are seeded per file, so the
 same seed gives byte-identical PNGs (the manifest's sha256 checksums prove it). Files are
 written into root/.toycity-partial and moved into place at the end: an interrupted run leaves
 no half dataset, and nothing is written outside root.
@@ -33,12 +34,14 @@ from PIL import Image
 from ccdistill.errors import DataError, InputError
 from ccdistill.toycity.render import render
 from ccdistill.toycity.scene import MIN_SIZE, Scene, paired_scene, sample_scene
+from ccdistill.toycity.shift import ShiftSettings, option_name
 
 GENERATOR = "toycity"
 VERSION = "1"
 MANIFEST = "manifest.json"
 PARTIAL = ".toycity-partial"
 OWNED: tuple[str, ...] = ("source", "target", MANIFEST)  # what a (forced) run replaces in root
+LISTINGS = ("files", "sizes")  # manifest entries that list the output; every other entry is a setting
 PNG_COMPRESS_LEVEL = 1  # fast; fixed so that files are byte-reproducible
 DEFAULT_WORKERS = 2
 
@@ -94,9 +97,9 @@ def _strengths(seed: int, item: _Item) -> tuple[float, float, int, int]:
     return float(day), float(night), int(noise[0]), int(noise[1])
 
 
-def _source_scene(writer: _Writer, item: _Item, seed: int, size: tuple[int, int]) -> None:
+def _source_scene(writer: _Writer, item: _Item, seed: int, size: tuple[int, int], shift: ShiftSettings) -> None:
     split = item.split.removeprefix("source_")
-    scene = sample_scene(_entropy(seed, item), "source", size)
+    scene = sample_scene(_entropy(seed, item), shift.cities()[0], size)
     day, night, day_noise, night_noise = _strengths(seed, item)
     prefix = f"{SOURCE_CITY_NAME}_{item.index:06d}_{SOURCE_FRAME:06d}"
     folder = f"{split}/{SOURCE_CITY_NAME}"
@@ -107,17 +110,20 @@ def _source_scene(writer: _Writer, item: _Item, seed: int, size: tuple[int, int]
     writer.png(f"source/gtFine/{folder}/{prefix}_gtFine_labelTrainIds.png", scene.label)
 
 
-def target_day_scene(seed: int, split: str, index: int, size: tuple[int, int]) -> Scene:
+def target_day_scene(
+    seed: int, split: str, index: int, size: tuple[int, int], shift: ShiftSettings = ShiftSettings()
+) -> Scene:
     """The day scene of target pair `index` of `split` ("train", "val" or "test") exactly as
-    `generate_toycity(seed=seed, size=size)` samples it; its `label` is the trainId map of the
-    day image (T_d, or the val/test day reference), which the benchmark does not write to disk."""
-    return sample_scene(_entropy(seed, _Item(f"target_{split}", index)), "target", size)
+    `generate_toycity(seed=seed, size=size, shift=shift)` samples it (`ShiftSettings.from_manifest`
+    reads `shift` back); its `label` is the trainId map of the day image (T_d, or the val/test day
+    reference), which the benchmark does not write to disk."""
+    return sample_scene(_entropy(seed, _Item(f"target_{split}", index)), shift.cities()[1], size)
 
 
-def _target_pair(writer: _Writer, item: _Item, seed: int, size: tuple[int, int]) -> str | None:
+def _target_pair(writer: _Writer, item: _Item, seed: int, size: tuple[int, int], shift: ShiftSettings) -> str | None:
     """Write one target day/night pair; returns the corresp row for train pairs."""
     split = item.split.removeprefix("target_")
-    day_scene = target_day_scene(seed, split, item.index, size)
+    day_scene = target_day_scene(seed, split, item.index, size, shift)
     night_scene = paired_scene(day_scene, _entropy(seed, item, 1))
     day, night, day_noise, night_noise = _strengths(seed, item)
     day_image = render(day_scene, day, noise_seed=day_noise)
@@ -151,9 +157,24 @@ def read_manifest(root: str | os.PathLike) -> dict | None:
     return manifest if isinstance(manifest, dict) and manifest.get("generator") == GENERATOR else None
 
 
-def regenerate_hint(root: str | os.PathLike) -> str:
-    """What to run to rebuild a damaged ToyCity root (every ToyCity message ends with it)."""
-    return f"regenerate it with `ccdistill data toy --root {root} --force` (add the --size/--seed/--n-* you used)"
+def toy_command(root: str | os.PathLike, manifest: dict) -> str:
+    """The `ccdistill data toy` command line that regenerates the ToyCity `manifest` describes."""
+    counts, (height, width) = manifest["counts"], manifest["size"]
+    words = [f"ccdistill data toy --root {root} --size {height}x{width} --seed {manifest['seed']}",
+             f"--n-train {counts['source_train']} --n-val {counts['source_val']} --n-test {counts['target_test']}"]
+    shift = ShiftSettings.from_manifest(manifest)
+    words += [f"{option_name(name)} {value:g}" for name, value in vars(shift).items()
+              if value != getattr(ShiftSettings(), name)]
+    return " ".join(words)
+
+
+def regenerate_hint(root: str | os.PathLike, manifest: dict | None = None) -> str:
+    """What to run to rebuild a damaged ToyCity root (every ToyCity message ends with it); the
+    exact command when its manifest is known."""
+    if manifest is not None:
+        return f"regenerate it with `{toy_command(root, manifest)} --force`"
+    return (f"regenerate it with `ccdistill data toy --root {root} --force` (add the --size/--seed/--n-* and the "
+            "--preset or shift options you used)")
 
 
 def verify_toycity(root: str | os.PathLike, max_named: int = 3) -> dict:
@@ -193,7 +214,8 @@ def verify_toycity(root: str | os.PathLike, max_named: int = 3) -> dict:
             parts.append(f"{len(missing)} file(s) missing, e.g. {', '.join(missing[:max_named])}")
         if resized:
             parts.append(f"{len(resized)} file(s) replaced or truncated, e.g. {', '.join(resized[:max_named])}")
-        raise DataError(f"ToyCity root {root} does not match its {MANIFEST}: {'; '.join(parts)}; {regenerate_hint(root)}.")
+        raise DataError(f"ToyCity root {root} does not match its {MANIFEST}: {'; '.join(parts)}; "
+                        f"{regenerate_hint(root, manifest)}.")
     return manifest
 
 
@@ -214,13 +236,14 @@ def _prepare_root(root: Path, wanted: dict, force: bool) -> dict | None:
         raise DataError(f"ToyCity root {root} exists and is not a folder; choose a folder path.")
     existing = read_manifest(root) if root.is_dir() else None
     if existing is not None:
-        same = all(existing.get(key) == value for key, value in wanted.items())
-        if same and not force:
+        # Both ways round: a default request lacks the "shift" key that a shifted manifest has.
+        keys = [key for key in {**wanted, **existing} if key not in LISTINGS]
+        differ = [key for key in keys if existing.get(key) != wanted.get(key)]
+        if not differ and not force:
             return existing
         if not force:
-            differ = [key for key in wanted if existing.get(key) != wanted[key]]
-            found = ", ".join(f"{key}={existing.get(key)}" for key in differ)
-            asked = ", ".join(f"{key}={wanted[key]}" for key in differ)
+            found = ", ".join(f"{key}={existing.get(key, 'default')}" for key in differ)
+            asked = ", ".join(f"{key}={wanted.get(key, 'default')}" for key in differ)
             raise DataError(
                 f"{root} holds a ToyCity generated with {found}, but {asked} was requested; pass "
                 "force=True (--force) to regenerate it, or choose another root."
@@ -258,6 +281,7 @@ def generate_toycity(
     force: bool = False,
     progress: bool = True,
     workers: int | None = None,
+    shift: ShiftSettings = ShiftSettings(),
 ) -> dict:
     """Generate the ToyCity benchmark under `root` (layout in the module docstring).
 
@@ -274,20 +298,28 @@ def generate_toycity(
         workers: threads rendering and writing scenes concurrently (None: up to 2, the CPU
             count permitting). numpy, zlib and hashlib release the GIL in their inner loops;
             files do not depend on the number of workers.
+        shift: the domain-shift controls (night gain and noise of the target camera, camera and
+            colour distance between the cities, traffic density); `shift_preset("hard")` is the
+            harder setting. The defaults give today's ToyCity byte for byte.
 
     Returns:
-        The manifest: {"generator", "version", "seed", "size": [H, W], "counts", "files":
-        {relative path: sha256}, "sizes": {relative path: bytes}}. If root already holds a ToyCity with the same settings it is
+        The manifest: {"generator", "version", "seed", "size": [H, W], "counts", ["shift": the
+        controls, only when not the defaults], "files": {relative path: sha256}, "sizes":
+        {relative path: bytes}}. If root already holds a ToyCity with the same settings it is
         returned without regenerating.
     """
     counts = {"n_train": n_train, "n_val": n_val, "n_test": n_test}
     size = _check_arguments(size, seed, counts)
+    if not isinstance(shift, ShiftSettings):
+        raise InputError(f"shift must be a ShiftSettings (e.g. shift_preset('hard')), got {shift!r}.")
     root = Path(root)
     wanted = {
         "generator": GENERATOR, "version": VERSION, "seed": int(seed), "size": list(size),
         "counts": {"source_train": n_train, "source_val": n_val, "target_train_pairs": n_train,
                    "target_val": n_val, "target_test": n_test},
     }
+    if shift.to_manifest() is not None:  # a default manifest stays byte for byte what it always was
+        wanted["shift"] = shift.to_manifest()
     existing = _prepare_root(root, wanted, force)
     if existing is not None:
         return existing
@@ -305,9 +337,9 @@ def generate_toycity(
 
         def work(item: _Item) -> str | None:
             if item.split.startswith("source"):
-                _source_scene(writer, item, int(seed), size)
+                _source_scene(writer, item, int(seed), size, shift)
                 return None
-            return _target_pair(writer, item, int(seed), size)
+            return _target_pair(writer, item, int(seed), size, shift)
 
         threads = workers if workers is not None else min(DEFAULT_WORKERS, os.cpu_count() or 1)
         pool = ThreadPoolExecutor(max_workers=int(threads)) if threads > 1 else None

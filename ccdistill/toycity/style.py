@@ -93,6 +93,7 @@ class LayoutPrior:
     moving_cars: tuple[int, int] = (1, 5)
     parked_car_probability: float = 0.35  # per kerb slot of ~6 m
     persons: tuple[int, int] = (1, 7)
+    traffic_density: float = 1.0  # factor on the moving cars, persons and parked-car chance above (not on the street)
     crossing_probability: float = 0.35  # chance of a side street crossing the view
     ego_hood: bool = True  # Cityscapes shows the recording car's hood (label: ignore)
     street_length: float = 160.0  # metres of street modelled in front of the camera

@@ -16,9 +16,14 @@ CAR_MIN_GAP = 7.5  # metres between two cars in one lane
 NEAREST_OBJECT = 4.0  # closer objects would fill the frame
 
 
+def _scaled(bounds: tuple[int, int], density: float) -> tuple[int, int]:
+    return round(bounds[0] * density), round(bounds[1] * density)
+
+
 def sample_traffic(rng: np.random.Generator, city: CityStyle, layout: StreetLayout) -> Traffic:
     """Sample cars (in lanes and parking lanes) and persons (on sidewalks) for a layout."""
     prior, palette = city.layout, city.palette
+    density = prior.traffic_density
     cars: list[Car] = []
     occupied: dict[float, list[float]] = {}
 
@@ -29,7 +34,7 @@ def sample_traffic(rng: np.random.Generator, city: CityStyle, layout: StreetLayo
         taken.append(z)
         return True
 
-    for _ in range(integers(rng, prior.moving_cars)):
+    for _ in range(integers(rng, _scaled(prior.moving_cars, density))):
         lane = float(rng.choice(layout.lane_centres))
         oncoming = lane < layout.oncoming_below
         # Keep the ego lane's first metres free (the camera car needs headway).
@@ -45,12 +50,12 @@ def sample_traffic(rng: np.random.Generator, city: CityStyle, layout: StreetLayo
         x = (layout.road_left + PARKING_LANE_WIDTH / 2) if side < 0 else (layout.road_right - PARKING_LANE_WIDTH / 2)
         z = uniform(rng, (NEAREST_OBJECT + 1.0, 12.0))
         while z < 90.0:
-            if rng.random() < prior.parked_car_probability + 0.3 and not layout.in_crossing(z) and place(x, z):
+            if rng.random() < (prior.parked_car_probability + 0.3) * density and not layout.in_crossing(z) and place(x, z):
                 cars.append(Car(x, z, uniform(rng, CAR_WIDTH), uniform(rng, CAR_HEIGHT),
                                 palette_colour(rng, palette.cars, 0.05), bool(rng.random() < 0.5), True))
             z += uniform(rng, (5.5, 8.0))
     persons = []
-    for _ in range(integers(rng, prior.persons)):
+    for _ in range(integers(rng, _scaled(prior.persons, density))):
         side = int(rng.choice((-1, 1)))
         kerb = layout.kerb_x(side)
         x = kerb + side * uniform(rng, (0.5, max(layout.sidewalk[(side + 1) // 2] - 0.4, 0.6)))

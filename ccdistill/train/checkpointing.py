@@ -46,7 +46,7 @@ class Checkpointing:
         """Restore model, optimiser, scaler, data order, RNG and counters from `latest`, or refuse
         (train.resume=auto) when the stored configuration differs in a key that changes the result."""
         max_iterations = self.config.train.max_iterations
-        payload = read_checkpoint(latest, TRAIN_FORMAT, map_location=self.device)
+        payload = self._read_newest(latest)
         check_compatible(latest, payload["meta"], self.config.model.arch, self.config.model.num_classes)
         stored = payload.get("config", {})
         refused = {k: v for k, v in config_changes(stored, self.config).items() if k not in RESUME_NOTED_KEYS}
@@ -76,6 +76,25 @@ class Checkpointing:
         done = ("; the run is complete, nothing left to train (set train.resume=fresh to train again, "
                 "or raise train.max_iterations)" if self.iteration >= max_iterations else "")
         self.folder.say(f"resumed from {latest} at iteration {self.iteration} of {max_iterations}{done}")
+
+    def _read_newest(self, latest: Path) -> dict:
+        """The newest checkpoint's payload; when it cannot be read, CheckpointError that also says
+        whether an older checkpoint beside it can (resume from it by moving the damaged one aside)."""
+        try:
+            return read_checkpoint(latest, TRAIN_FORMAT, map_location=self.device)
+        except CheckpointError as error:
+            raise CheckpointError(f"{error}; {self._older_intact_advice(latest)}") from None
+
+    def _older_intact_advice(self, damaged: Path) -> str:
+        fresh = "set train.resume=fresh to start over (the old run is moved aside, not deleted)"
+        for older in reversed([path for path in self.checkpoints() if path != damaged]):
+            try:
+                read_checkpoint(older, TRAIN_FORMAT)
+            except CheckpointError:
+                continue
+            return (f"the older {older.name} beside it is intact: move the damaged file aside (`mv {damaged} "
+                    f"{damaged}.damaged`) and run again to resume from {older.name}, or {fresh}")
+        return f"no older checkpoint in {self.output} can be read either: {fresh}"
 
     def _check_savable(self, what: str, tensors: list[tuple[str, torch.Tensor]]) -> None:
         """Refuse to save non-finite weights: every rank checks the same (averaged) tensors, so

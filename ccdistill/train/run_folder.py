@@ -6,15 +6,37 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 from ccdistill.checkpoint import remove_orphaned_temporaries
 from ccdistill.config import Config
 from ccdistill.distributed import DistributedContext
-from ccdistill.errors import CCDistillError
-from ccdistill.resume import describe_changes, move_run_aside, training_checkpoints, write_history
+from ccdistill.errors import CCDistillError, ConfigError
+from ccdistill.resume import (
+    LEFTOVERS, RUN_FILES, RUN_FOLDERS, describe_changes, move_run_aside, training_checkpoints, write_history,
+)
 from ccdistill.runlock import LOCK_NAME, RunLock, RunLockedError
 
-__all__ = ["RunFolder"]
+__all__ = ["RunFolder", "ENVIRONMENT_NAME", "misplaced_entries"]
+
+ENVIRONMENT_NAME = "environment.yaml"  # one YAML document per start or resume of the run
+
+
+def misplaced_entries(output: Path) -> list[str]:
+    """'<name> is a folder' / '<name> is a file' for each entry of `output` that a training must
+    write as the other kind: found before training, not when the first save fails."""
+    found = []
+    for pattern in RUN_FILES:
+        if pattern in LEFTOVERS:
+            continue
+        for entry in sorted(output.glob(pattern)):
+            if pattern in RUN_FOLDERS and not entry.is_dir():
+                found.append(f"{entry.name} is a file (training writes TensorBoard logs into a folder of that name)")
+            elif pattern not in RUN_FOLDERS and entry.is_dir():
+                found.append(f"{entry.name} is a folder (training writes a file of that name)")
+    return found
 
 
 class RunFolder:
@@ -69,8 +91,10 @@ class RunFolder:
         self.lock.release()
 
     def prepare(self, mode: str) -> None:
-        """Rank 0 moves a previous run aside (mode "fresh") and removes what an interrupted run
-        left half-written; every rank waits for it."""
+        """Rank 0 moves a previous run aside (mode "fresh"), removes what an interrupted run left
+        half-written and refuses a folder holding a folder where a file is written (or the
+        reverse); every rank waits for it."""
+        error: ConfigError | None = None
         if self.context.is_main:
             if mode == "fresh":
                 moved = move_run_aside(self.output, keep=(LOCK_NAME,))
@@ -80,7 +104,13 @@ class RunFolder:
             if removed:
                 self.say(f"removed {len(removed)} unfinished temporary file(s) left in {self.output} by an "
                          f"interrupted run (e.g. {removed[0].name})")
-        self.context.barrier()
+            misplaced = misplaced_entries(self.output)
+            if misplaced:
+                error = ConfigError(
+                    f"the run folder {self.output} cannot be written: {'; '.join(misplaced)}; move or rename "
+                    "those entries, or choose another output= folder")
+        if not self.context.all_true(error is None):
+            raise error or ConfigError(f"rank 0 found the run folder {self.output} unusable; see its message")
 
     def record_config(self, config: Config, iteration: int, resumed_from: Path | None, changes: dict) -> None:
         """config.yaml for the first part of a run; config.resume-<iteration>.yaml for a resumed
@@ -91,3 +121,14 @@ class RunFolder:
             note = (f"resumed from {resumed_from.name} at iteration {iteration} with train.resume="
                     f"{config.train.resume}; changed: {describe_changes(changes)}")
             write_history(config, self.output, iteration, note)
+
+    def record_environment(self, iteration: int, device: Any = None) -> Path:
+        """Append this start's (or resume's) environment to environment.yaml: versions, threads,
+        device, git commit (`ccdistill.doctor.environment`), one YAML document per start."""
+        from ccdistill.doctor import environment
+
+        path = self.output / ENVIRONMENT_NAME
+        document = yaml.safe_dump(environment(device, iteration), sort_keys=False)
+        with open(path, "a", encoding="utf-8") as file:
+            file.write(f"---\n{document}")
+        return path

@@ -15,6 +15,7 @@ from ccdistill.checkpoint import checkpoint_name
 from ccdistill.config import Config
 from ccdistill.config_checks import validate_training_config
 from ccdistill.config_schema import DEPLOYED_STREAM
+from ccdistill.threads import configure_threads
 from ccdistill.distributed import DistributedContext, init_distributed
 from ccdistill.stopping import StopRequest, TrainingInterrupted
 from ccdistill.train.build import (
@@ -23,7 +24,7 @@ from ccdistill.train.build import (
 from ccdistill.train.checkpointing import Checkpointing
 from ccdistill.train.forward import StreamPlan
 from ccdistill.train.run_folder import RunFolder
-from ccdistill.train.runlog import RunLogger, progress_bar
+from ccdistill.train.runlog import RunLogger, progress_reporter
 from ccdistill.train.step import TrainingStep
 
 __all__ = ["Hook", "Trainer", "train"]
@@ -46,6 +47,7 @@ class Trainer(TrainingStep, Checkpointing):
         self.device = self.context.device
         self.output = Path(config.output)
         self.plan = StreamPlan.for_config(config)
+        self.threads = configure_threads()  # $CCDISTILL_THREADS: docs/TRAINING.md, "Threads on a shared machine"
         seed_everything(config.train, self.context.rank)
         # Validate data and any checkpoint before anything is written to the output folder.
         self.source, self.target, self.evaluation_set = build_loaders(config, self.plan, self.context)
@@ -112,7 +114,9 @@ class Trainer(TrainingStep, Checkpointing):
                                    announce=self.folder.say)
                 if self.context.is_main and self.iteration < cfg.max_iterations:
                     self.folder.record_config(self.config, self.iteration, self.resumed_from, self.config_changes)
-                progress = progress_bar(cfg.max_iterations, self.iteration, cfg.progress and self.context.is_main)
+                    self.folder.record_environment(self.iteration, self.device)
+                progress = progress_reporter(cfg.max_iterations, self.iteration, cfg.progress and self.context.is_main,
+                                             every=cfg.log_every)
                 while self.iteration < cfg.max_iterations:
                     started = time.perf_counter()
                     logged = self.train_step()
@@ -120,10 +124,9 @@ class Trainer(TrainingStep, Checkpointing):
                     self._emit("after_step")
                     if self.iteration % cfg.log_every == 0 or self.iteration == cfg.max_iterations:
                         logger.log(self.iteration, logged)
-                    progress.update(1)
-                    progress.set_postfix(loss=f"{logged['total']:.3f}")
+                    progress.update(self.iteration, logged)
                     if cfg.val_every and (self.iteration % cfg.val_every == 0 or self.iteration == cfg.max_iterations):
-                        last_result = self._validate_and_keep_best(logger)
+                        last_result = self._validate_and_keep_best(logger, progress.write)
                     saved = self.iteration % cfg.checkpoint_every == 0 or self.iteration == cfg.max_iterations
                     if saved:
                         self.save_checkpoint()
@@ -150,17 +153,19 @@ class Trainer(TrainingStep, Checkpointing):
             f"saved {checkpoint}. Run the same command again to resume from {checkpoint.name} (in Python: "
             "Trainer(config).fit() with the same config)", stop.signal_number or 0)
 
-    def _validate_and_keep_best(self, logger: RunLogger) -> dict:
+    def _validate_and_keep_best(self, logger: RunLogger, report: Callable[[str], None]) -> dict:
         result: dict = {}
         self.context.average_buffers(self.model)
         # Checked on every rank, before rank 0 alone decides whether best.pt is written.
         self._check_savable("best.pt (validation)", self._training_tensors())
         if self.context.is_main:
             result = self.validate()
-            logger.scalar("val/miou", result["miou"], self.iteration)
+            logger.validation(self.iteration, result, self.meta["class_names"])
             if result["miou"] > self.best_miou:
                 self.best_miou = result["miou"]
                 self.save_best()
+            report(f"validation at iteration {self.iteration}: mIoU {100 * result['miou']:.2f} "
+                   f"(best {100 * self.best_miou:.2f})")
         self.context.barrier()
         return result
 

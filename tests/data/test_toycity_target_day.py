@@ -11,6 +11,7 @@ from ccdistill.errors import DataError, InputError
 from ccdistill.toycity import generate_toycity
 from ccdistill.toycity.generate import _Item, _strengths, target_day_scene
 from ccdistill.toycity.render import render
+from ccdistill.toycity.shift import PRESETS
 
 SIZE = (32, 64)
 SEED = 3
@@ -23,16 +24,26 @@ def toycity(tmp_path_factory):
     return root
 
 
-@pytest.mark.parametrize("split", ["val", "test"])
-def test_the_day_label_belongs_to_the_day_reference_on_disk(toycity, split):
-    dataset = ToyCityTargetDay(toycity, split)
+@pytest.fixture(scope="module")
+def hard_toycity(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hard")
+    generate_toycity(root, size=SIZE, seed=SEED, n_train=1, n_val=2, n_test=2, progress=False, workers=1,
+                     shift=PRESETS["hard"])
+    return root
+
+
+@pytest.mark.parametrize("preset, split", [("default", "val"), ("default", "test"), ("hard", "test")])
+def test_the_day_label_belongs_to_the_day_reference_on_disk(toycity, hard_toycity, preset, split):
+    # The hard preset's target city differs (camera, colours, traffic): its labels must come from it.
+    root, shift = (toycity, PRESETS["default"]) if preset == "default" else (hard_toycity, PRESETS["hard"])
+    dataset = ToyCityTargetDay(root, split)
     assert len(dataset) == 2
     for index in range(len(dataset)):
         sample = dataset.load(index)
         frame = frame_index(dataset.samples[index].image.name)
         # The re-sampled scene renders to the very bytes of the reference file: same scene, same label.
         day_strength, _, day_noise, _ = _strengths(SEED, _Item(f"target_{split}", frame))
-        scene = target_day_scene(SEED, split, frame, SIZE)
+        scene = target_day_scene(SEED, split, frame, SIZE, shift)
         np.testing.assert_array_equal(render(scene, day_strength, noise_seed=day_noise), sample["image"])
         np.testing.assert_array_equal(sample["label"], scene.label)
         assert sample["image"].shape[:2] == sample["label"].shape == SIZE

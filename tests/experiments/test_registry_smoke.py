@@ -228,3 +228,19 @@ def test_a_run_stopped_by_sigterm_keeps_its_clock_at_the_stop_checkpoint(smoke_r
     result = json.loads((second.results_dir / "full__seed0.json").read_text())
     assert result["training"]["sittings"] == 2 and result["training"]["timing_complete"] is True
     assert result["training"]["seconds"] > timing["checkpoints"]["3"]
+
+
+def test_analyse_writes_one_file_per_finished_run_and_the_table_shows_it(smoke, smoke_registry, toycity, tmp_path):
+    written = smoke.analyse()
+    assert sorted(p.name for p in written) == ["full__seed0.json", "source_only__seed0.json"]
+    analysis = json.loads(written[0].read_text())
+    quality = analysis["pseudo_labels"]
+    assert len(quality["precision"]) == 19 and 0 <= quality["pixel_precision"] <= 1
+    # The static rule never labels a dynamic class (trainIds 11-18), so their coverage is 0.
+    assert all(quality["coverage"][k] in (0.0, None) for k in range(11, 19))
+    assert all(math.isfinite(v) for v in analysis["correlation_gaps"].values())
+    assert smoke.analyse() == []  # done once; --force recomputes
+    table = tmp_path / "RESULTS_TABLE.md"
+    assert main(["table", *_cli_args(smoke, smoke_registry, toycity), "--out", str(table), "--doc", ""]) == 0
+    text = table.read_text()
+    assert "| `full` | 1 |" in text and "Pseudo labels of `source_only`'s M_d" in text

@@ -65,3 +65,30 @@ def test_the_table_shows_means_stds_and_missing_seeds(collected):
 def test_goals_are_not_computable_without_the_rows(tmp_path):
     goals = goal_checks(collect(load_registry(), tmp_path))
     assert goals["gap_met"] is None and goals["margin_met"] is None and math.isnan(goals["gap_fraction"])
+
+
+def test_the_notebook_summary_shows_rows_seeds_and_pairs(tmp_path):
+    from ccdistill.experiments.table import results_summary
+
+    for row, values in TEST_MIOU.items():
+        for seed, miou in enumerate(values):
+            write_json_atomic(_result(row, seed, miou), tmp_path / f"{row}__seed{seed}.json")
+    text = results_summary(["pseudo", "full", "target_bn"], [("full", "pseudo"), ("full_no_pseudo", "target_bn")],
+                           results_dir=tmp_path)
+    assert "| `full` | 3/3 | 29.00 ± 1.00 | 28.00, 29.00, 30.00 |" in text
+    assert "| `target_bn` | 0/3 (missing 0, 1, 2) | — |" in text
+    assert "| `full` | `pseudo` | 0, 1, 2 | +8.00, +8.00, +11.00 | 9.00 ± 1.73 |" in text
+    assert "| `full_no_pseudo` | `target_bn` | none yet |" in text
+
+
+def test_the_paired_verdict_says_whether_a_difference_beats_the_seed_noise(tmp_path):
+    from ccdistill.experiments.table import paired_verdict
+
+    for row, values in TEST_MIOU.items():
+        for seed, miou in enumerate(values):
+            write_json_atomic(_result(row, seed, miou), tmp_path / f"{row}__seed{seed}.json")
+    assert paired_verdict("full", "pseudo", tmp_path).startswith("`full` − `pseudo` = +9.00 ± 1.73 points")
+    assert "`full` is better" in paired_verdict("full", "pseudo", tmp_path)
+    # cdc − pseudo on seeds 0, 1: +2, +2 points; the seed std of pseudo is 1.0, of cdc 0.71.
+    assert "`cdc` is better" in paired_verdict("cdc", "pseudo", tmp_path)
+    assert "not enough paired seeds" in paired_verdict("full_no_pseudo", "target_bn", tmp_path)
