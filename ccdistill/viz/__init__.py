@@ -8,12 +8,16 @@ matplotlib Figure (`save=` writes it) and needs no ipywidgets.
 
 | explorer | plot function | shows |
 |---|---|---|
-| `CosineMapExplorer` | `plot_cosine_maps` | a query pixel's cosine map, day vs night (F or e) |
-| `CorrelationExplorer` | `plot_correlations` | the four CDC correlations, teacher vs student, L_CDC |
-| `GramExplorer` | `plot_gram_differences` | Gram difference to day vs night strength, both cities, L_CDS |
-| `TranslationExplorer` | `plot_translations` | S_d → S_n by FDA (β), Lab, relight, true night vs T_n |
-| `PredictionBrowser` | `plot_predictions` | ground truth and models side by side, per-image IoU |
-| `EmbeddingView` | `plot_embedding` | night features in 2-D (PCA / t-SNE) by class or domain |
+| `CosineMapExplorer` | `plot_cosine_maps` | a query pixel's cosine map on the day image and its night version (F or e), one colour scale fitted to the values, the best night match marked |
+| `CorrelationExplorer` | `plot_correlations` | the four CDC correlations, teacher beside student (one fitted scale per term) and their difference (its own symmetric scale), entries L_CDC does not read in grey |
+| `GramExplorer` | `plot_gram_differences` | Δ = G_day − G_night on the channels that change most, ‖Δ‖_F against night strength per city and between the cities, L_CDS |
+| `TranslationExplorer` | `plot_translations` | S_d → S_n by FDA (β), Lab, relight, true night vs T_n, each with its colour gap to T_n |
+| `PredictionBrowser` | `plot_predictions` | ground truth and models side by side, per-image mIoU, a legend of the classes shown |
+| `EmbeddingView` | `plot_embedding` | night features in 2-D (PCA / t-SNE) by class or domain, with a legend |
+
+Every figure is drawn at 100 dpi or more; a control that changes nothing in the current state
+(grid K at image granularity, β for a method other than FDA, a choice of one) is disabled, and a
+value no control can take is refused with one sentence, in the constructor as in `update()`.
 
 Inputs: `toy_streams(n)` renders the four streams in memory; `load_toycity_split(root)` reads a
 generated ToyCity evaluation split.

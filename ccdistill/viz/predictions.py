@@ -131,6 +131,10 @@ class PredictionBrowser(Explorer):
             optional "day": N×H×W×3 paired day images}, e.g. `load_toycity_split(...)`.
             Predictions are made at the image size and scored at the label size.
         num_classes: K for the IoU (default: the first model's `num_classes`, else 19).
+        index, domain: the initial image and "night" or "day" (day needs the split's "day").
+
+    A value the controls cannot take (an index outside the split, "2" for 2, ...) is refused
+    with one sentence, here as in `update()`.
     """
 
     def __init__(

@@ -149,14 +149,6 @@ CONSTRUCTORS = {
 }
 
 
-@pytest.mark.parametrize("case", CONSTRUCTORS)
-def test_constructor_refuses_in_one_sentence(case, model, segmenters, streams, split):
-    build, parts = CONSTRUCTORS[case]
-    with pytest.raises(InputError) as error:
-        build(model, segmenters, streams, split)
-    one_sentence(error, *parts)
-
-
 def test_constructor_and_update_refuse_an_outside_query_alike(model, streams):
     explorer = viz.CosineMapExplorer(model, one_each(streams))
     with pytest.raises(InputError) as by_update:
@@ -194,9 +186,9 @@ PLOTS = {
 }
 
 
-@pytest.mark.parametrize("case", PLOTS)
-def test_plot_functions_refuse_in_one_sentence(case, model, segmenters, streams, split):
-    call, parts = PLOTS[case]
+@pytest.mark.parametrize("case", {**CONSTRUCTORS, **PLOTS})
+def test_constructor_or_plot_function_refuses_in_one_sentence(case, model, segmenters, streams, split):
+    call, parts = {**CONSTRUCTORS, **PLOTS}[case]
     with pytest.raises(InputError) as error:
         call(model, segmenters, streams, split)
     one_sentence(error, *parts)
