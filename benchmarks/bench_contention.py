@@ -12,6 +12,7 @@ notebook), and prints the median step time of each and their ratio. The policies
 
 - `spin`: OpenMP as torch ships it (one thread per core, GNU OpenMP's default spin-wait);
 - `passive`: OMP_WAIT_POLICY=PASSIVE, threads sleep at a barrier instead of spinning;
+- `spin 10k`: the spin-wait cut short (GOMP_SPINCOUNT=10000 instead of GNU OpenMP's 300000);
 - `one thread`: torch.set_num_threads(1);
 - `ccdistill`: what `ccdistill.threads.configure_threads()` chooses (the package default).
 """
@@ -29,6 +30,7 @@ import time
 POLICIES: dict[str, dict[str, str]] = {
     "spin": {"OMP_WAIT_POLICY": "", "CCDISTILL_THREADS": "off"},
     "passive": {"OMP_WAIT_POLICY": "PASSIVE", "CCDISTILL_THREADS": "off"},
+    "spin 10k": {"OMP_WAIT_POLICY": "", "GOMP_SPINCOUNT": "10000", "CCDISTILL_THREADS": "off"},
     "one thread": {"OMP_WAIT_POLICY": "", "OMP_NUM_THREADS": "1", "CCDISTILL_THREADS": "off"},
     "ccdistill": {"CCDISTILL_THREADS": "auto"},
 }
@@ -65,7 +67,7 @@ def busy_loop() -> subprocess.Popen:
 
 
 def measure(policy: str, steps: int, loaded: bool) -> dict:
-    env = {key: value for key, value in os.environ.items() if key not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS")}
+    env = {key: value for key, value in os.environ.items() if key not in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "GOMP_SPINCOUNT")}
     env.update({k: v for k, v in POLICIES[policy].items() if v})
     competitor = busy_loop() if loaded else None
     try:
