@@ -41,7 +41,7 @@ TOYCITY: dict[str, dict[str, Any]] = {
     "cpu": {"folder": "data/toycity", "size": (256, 512), "n_train": 200, "n_val": 50, "n_test": 50},
     "gpu": {"folder": "data/toycity", "size": (256, 512), "n_train": 200, "n_val": 50, "n_test": 50},
 }
-FIGURE_JPEG_QUALITY = 85
+FIGURE_DPI = 100  # stored figures: PNG at 100 dpi, legible and within the 1.5 MB notebook rule
 RUNS_FOLDER = "runs/notebooks"  # + /<profile>
 COPY_MARKER = "ccdistill-notebooks.txt"  # written by `ccdistill notebooks copy DIR` into DIR
 # Pip names of the modules whose import name differs.
@@ -66,15 +66,17 @@ class NotebookSession:
     runs: Path
     project: Path
 
-    def run_config(self, variant: str, *overrides: str) -> Any:
-        """The ToyCity config of this profile for `variant`, trained into runs/<variant>.
+    def run_config(self, variant: str, *overrides: str, warm_start: bool = True) -> Any:
+        """The ToyCity config of this profile for `variant`, trained into runs/<variant>
+        (overrides are applied last, so `output=...` names another folder).
 
         The recipe's two stages (docs/TRAINING.md): every variant but `source_only` warm-starts
         M_d and M_n from the `source_only` run's deploy.pt, so its pseudo labels count from the
-        first step; train `source_only` first."""
+        first step; train `source_only` first. `warm_start=False` starts from the profile's
+        initial weights instead (ImageNet for `cpu`), for a short run that needs no stage 1."""
         from ccdistill.config import load_config
 
-        stage_two = [] if variant == "source_only" else [
+        stage_two = [] if variant == "source_only" or not warm_start else [
             f"model.init_checkpoint={self.runs / 'source_only' / 'deploy.pt'}", "loss.pseudo_warmup_fraction=0"]
         return load_config("toycity", [f"profile={self.profile}", f"variant={variant}", f"data.root={self.root}",
                                        f"output={self.runs / variant}", *stage_two, *overrides])
@@ -206,18 +208,19 @@ def one_sentence(shell: Any, etype: type, value: BaseException, tb: Any, tb_offs
     return stb
 
 
-def small_figures(quality: int = FIGURE_JPEG_QUALITY) -> bool:
-    """Show matplotlib figures as JPEG in this kernel: ToyCity renders are noisy photographs,
-    several times smaller as JPEG than as PNG, which keeps a stored notebook under 1.5 MB.
-    False outside IPython."""
+def notebook_figures(dpi: int = FIGURE_DPI) -> bool:
+    """Show matplotlib figures as PNG at `dpi` in this kernel (lossless, so thin lines and
+    small tick labels stay sharp). False outside IPython."""
     try:
+        import matplotlib
         from matplotlib_inline.backend_inline import set_matplotlib_formats
         from IPython import get_ipython
     except ImportError:
         return False
     if get_ipython() is None:
         return False
-    set_matplotlib_formats("jpeg", pil_kwargs={"quality": quality})
+    set_matplotlib_formats("png")
+    matplotlib.rcParams["figure.dpi"] = dpi
     return True
 
 
@@ -235,7 +238,7 @@ def install_error_handler() -> bool:
 
 
 def setup(profile: str | None = None, root: str | os.PathLike | None = None) -> NotebookSession:
-    """Prepare a notebook: error handler, JPEG figures, profile, ToyCity, config, runs folder.
+    """Prepare a notebook: error handler, PNG figures, profile, ToyCity, config, runs folder.
 
     Args:
         profile: "ci", "cpu" or "gpu"; None reads $CCDISTILL_PROFILE (default "cpu").
@@ -246,7 +249,7 @@ def setup(profile: str | None = None, root: str | os.PathLike | None = None) -> 
         A NotebookSession (print it for a one-line summary).
     """
     install_error_handler()  # first, so that the errors below are already one sentence
-    small_figures()
+    notebook_figures()
     _check_type(root, "root", (str, os.PathLike), "a folder path", "setup(root='data/toycity')")
     name = profile_name(profile)
     project = project_root()

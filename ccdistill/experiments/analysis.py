@@ -83,12 +83,11 @@ def correlation_gaps(day: nn.Module, night: nn.Module, batch: Mapping[str, torch
 
 
 # ------------------------------------------------------------------------------ one run
-def run_networks(config: Config) -> tuple[nn.Module, nn.Module, str]:
-    """(M_d, M_n, the file they came from) of the finished run folder `config.output`: its
-    newest checkpoint; for a variant that deploys M_d (`source_only`, whose M_n never trained)
-    M_d serves as both, which is where stage 2 starts."""
+def run_model(config: Config) -> tuple[nn.Module, str]:
+    """The whole training model of the finished run folder `config.output` (M_d, M_n and the
+    projection head, which deploy.pt leaves out) from its newest checkpoint, in eval mode, and the
+    checkpoint's file name."""
     from ccdistill.checkpoint import TRAIN_FORMAT, checkpoint_name, read_checkpoint
-    from ccdistill.config_schema import DEPLOYED_STREAM
     from ccdistill.errors import CheckpointError
     from ccdistill.experiments.runner import latest_checkpoint_iteration
     from ccdistill.models import CCDistillModel
@@ -96,14 +95,24 @@ def run_networks(config: Config) -> tuple[nn.Module, nn.Module, str]:
     folder = Path(config.output)
     iteration = latest_checkpoint_iteration(folder)
     if not iteration:
-        raise CheckpointError(f"run folder {folder} has no ckpt_*.pt to analyse; train the run first "
-                              "(python -m ccdistill.experiments run --rows ROW --seeds K)")
+        raise CheckpointError(f"run folder {folder} has no ckpt_*.pt to load; train the run first "
+                              "(python -m ccdistill.experiments run --rows ROW --seeds K, or train_or_load)")
     m = config.model
     model = CCDistillModel(m.arch, m.num_classes, weights=None, share_weights=m.share_weights,
                            projection=m.projection, embedding_dim=m.embedding_dim)
     model.load_state_dict(read_checkpoint(folder / checkpoint_name(iteration), TRAIN_FORMAT)["model"])
+    return model.eval(), checkpoint_name(iteration)
+
+
+def run_networks(config: Config) -> tuple[nn.Module, nn.Module, str]:
+    """(M_d, M_n, the file they came from) of the finished run folder `config.output` (`run_model`);
+    for a variant that deploys M_d (`source_only`, whose M_n never trained) M_d serves as both,
+    which is where stage 2 starts."""
+    from ccdistill.config_schema import DEPLOYED_STREAM
+
+    model, source = run_model(config)
     night = model.segmenter_day if DEPLOYED_STREAM[config.variant] == "day" else model.segmenter_night
-    return model.segmenter_day, night, checkpoint_name(iteration)
+    return model.segmenter_day, night, source
 
 
 def analyse_run(config: Config) -> dict[str, Any]:

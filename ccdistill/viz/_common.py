@@ -316,14 +316,16 @@ class FastFigure:
     as a bitmap; an update restores it and draws only the dynamic artists, which is what keeps
     an update within tens of milliseconds on a CPU. When `draw` changes a static part too (a
     colour scale and its bar, tick labels, axis limits), `static_key(last)` returns something
-    else and the bitmap is rendered again.
+    else and the bitmap is rendered again; the last `BACKGROUNDS_KEPT` bitmaps are kept by key,
+    so going back to a state already shown (a slider moved back and forth) costs a blit only.
     """
+
+    BACKGROUNDS_KEPT = 16  # a 10×6.6 in figure at 100 dpi is 2.6 MB of bitmap
 
     def __init__(self, figsize: tuple[float, float], dpi: float = DEFAULT_DPI) -> None:
         self.figure = new_figure(figsize, dpi)
         self.dynamic: list[Any] = []
-        self._background: Any = None
-        self._key: Any = None
+        self._backgrounds: dict[Any, Any] = {}  # static key -> bitmap, oldest first
 
     def draw(self, last: Mapping[str, Any]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -337,12 +339,16 @@ class FastFigure:
         self.draw(last)
         canvas = self.figure.canvas
         key = self.static_key(last)
-        if self._background is None or key != self._key:
+        background = self._backgrounds.pop(key, None)
+        if background is None:
             for artist in self.dynamic:
                 artist.set_animated(True)  # animated artists are left out of a full draw
             canvas.draw()
-            self._background, self._key = canvas.copy_from_bbox(self.figure.bbox), key
-        canvas.restore_region(self._background)
+            background = canvas.copy_from_bbox(self.figure.bbox)
+        self._backgrounds[key] = background  # now the newest
+        while len(self._backgrounds) > self.BACKGROUNDS_KEPT:
+            del self._backgrounds[next(iter(self._backgrounds))]
+        canvas.restore_region(background)
         for artist in self.dynamic:
             self.figure.draw_artist(artist)
         return canvas_to_png(canvas)

@@ -8,7 +8,7 @@ explorers, the method's quantities on rendered ToyCity scenes, the paper recipe.
 
 | module | what |
 |---|---|
-| `runs` | `train_or_load`, `TrainedRun`, `evaluate_run`, `config_from_run` |
+| `runs` | `train_or_load`, `TrainedRun`, `evaluate_run`, `config_from_run`, `preview_model` (the short run of notebooks 02–03) |
 | `curves` | `read_log`, `plot_loss_curves`, `LiveLossCurves` (a Trainer hook) |
 | `compare` | `prediction_browser`, `embedding_view`, `load_runs` |
 | `toy` | `toy_features`, `toy_cosine_maps`, `toy_style` |
@@ -18,13 +18,14 @@ explorers, the method's quantities on rendered ToyCity scenes, the paper recipe.
 from ccdistill.workflow.compare import embedding_view, load_runs, prediction_browser
 from ccdistill.workflow.curves import LiveLossCurves, plot_loss_curves, read_log
 from ccdistill.workflow.recipe import Recipe, paper_recipe
-from ccdistill.workflow.runs import TrainedRun, config_from_run, evaluate_run, stored_config, train_or_load
+from ccdistill.workflow.runs import (TrainedRun, config_from_run, evaluate_run, preview_model, stored_config,
+                                     train_or_load)
 from ccdistill.workflow.toy import toy_cosine_maps, toy_features, toy_style
 
 __all__ = [
     "embedding_view", "load_runs", "prediction_browser",
     "LiveLossCurves", "plot_loss_curves", "read_log",
     "Recipe", "paper_recipe",
-    "TrainedRun", "config_from_run", "evaluate_run", "stored_config", "train_or_load",
+    "TrainedRun", "config_from_run", "evaluate_run", "preview_model", "stored_config", "train_or_load",
     "toy_cosine_maps", "toy_features", "toy_style",
 ]

@@ -46,7 +46,7 @@ def plot_loss_curves(
     log: str | os.PathLike | Mapping[str, np.ndarray],
     max_iterations: int | None = None,
     title: str = "",
-    dpi: float = 72,
+    dpi: float = 100,
 ) -> Figure:
     """One panel per logged loss term against the iteration.
 

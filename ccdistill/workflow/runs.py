@@ -216,3 +216,29 @@ def evaluate_run(
     result, meta = evaluate_checkpoint(path, data, size=size or data.eval_size, device=device,
                                        max_images=max_images)
     return {**result, "class_names": meta.get("class_names"), "variant": meta.get("variant")}
+
+
+PREVIEW_ITERATIONS = 150  # a few minutes under `cpu`: enough for segmentation-shaped features and a trained head
+
+
+def preview_model(session: Any, iterations: int = PREVIEW_ITERATIONS, live: bool = True) -> tuple[Any, TrainedRun]:
+    """The short run notebooks 02 and 03 look at, trained once and then loaded: `full` without
+    pseudo labels (L_seg on S_d and S_n, CDC + JS + CDS), from the profile's initial weights
+    (no stage 1), batch 2, `min(iterations, the profile's)` iterations, in runs/.../content_preview.
+
+    Args:
+        session: the notebook's `setup()` result.
+        iterations: training iterations (capped at the profile's `train.max_iterations`).
+        live: draw the loss curves while it trains (`train_or_load`).
+
+    Returns:
+        (the whole training model — M_d, M_n and the projection head — in eval mode, the run).
+    """
+    from ccdistill.experiments.analysis import run_model
+
+    config = session.run_config("full", "loss.pseudo=0", "train.batch_size=2",
+                                f"train.max_iterations={min(iterations, session.config.train.max_iterations)}",
+                                f"output={session.runs / 'content_preview'}", warm_start=False)
+    run = train_or_load(config, live=live)
+    model, _ = run_model(config)
+    return model, run
