@@ -67,11 +67,15 @@ def plot_loss_curves(
     figure = Figure(figsize=(2.6 * columns, 1.9 * rows + 0.4), dpi=dpi, layout="constrained")
     axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
     iterations = values.get("iteration", np.zeros(0))
-    for ax, term in zip(axes, terms):
+    for index, (ax, term) in enumerate(zip(axes, terms)):
         ax.plot(iterations, values[term], color="#08519c" if term != "total" else "black", linewidth=1.2,
                 marker="." if len(iterations) < 40 else None, markersize=3)
         ax.set_title(term if term != "total" else "total (weighted)", fontsize=9)
-        ax.tick_params(labelsize=7)
+        ax.tick_params(labelsize=8)
+        if index >= len(terms) - columns:  # the lowest panel of each column
+            ax.set_xlabel("iteration", fontsize=8)
+        if index % columns == 0:
+            ax.set_ylabel("loss (unweighted)" if term != "total" else "loss", fontsize=8)
         if max_iterations:
             ax.set_xlim(0, max_iterations)
     for ax in axes[len(terms):]:
