@@ -452,5 +452,12 @@ class Explorer:
         with open(path, "wb") as file:
             file.write(self.image.value)
 
+    def snapshot(self) -> Any:
+        """The figure shown now as a static PNG (an IPython `Image`): stored in a notebook's
+        outputs, it is what a rendered page or a reader without a kernel sees of the explorer."""
+        from IPython.display import Image
+
+        return Image(data=bytes(self.image.value), format="png")
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)
