@@ -254,15 +254,84 @@ def _client(notebook: Any, folder: Path, timeout: int) -> Any:
                                    resources={"metadata": {"path": str(folder.resolve())}})
 
 
+def _python(source: str) -> str:
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return TransformerManager().transform_cell(source)  # `!cmd` and `%magic` lines as Python
+    except ImportError:  # pragma: no cover - IPython comes with every kernel
+        return source
+
+
+def _names(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell binds, names it reads); everything for a cell that does not parse."""
+    import ast
+
+    try:
+        tree = ast.parse(_python(source))
+    except SyntaxError:
+        return {"*"}, {"*"}
+    binds, reads = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (binds if isinstance(node.ctx, (ast.Store, ast.Del)) else reads).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            binds.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            binds.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return binds, reads
+
+
+def needed_cells(notebook: Any) -> list[int]:
+    """The code cells grading needs: every exercise cell, the first cell (`nb = setup()`) and,
+    walking upwards, every cell that binds a name a needed cell reads. Cells that only draw,
+    print or drive an explorer are left out."""
+    graded = {i for e in exercises(notebook) for i in (e.answer, e.tests)}
+    code = [i for i, c in enumerate(notebook.cells) if c.cell_type == "code"]
+    reads, binds = set(), set()
+    for index in graded:
+        cell_binds, cell_reads = _names(notebook.cells[index].source)
+        reads, binds = reads | cell_reads, binds | cell_binds
+    needed = reads - binds  # what the exercises take from other cells (their answers bind the rest)
+    chosen = []
+    for index in reversed(code):
+        if index in graded:
+            chosen.append(index)
+            continue
+        cell_binds, cell_reads = _names(notebook.cells[index].source)
+        if index == code[0] or "*" in cell_binds or cell_binds & needed:
+            chosen.append(index)
+            needed |= cell_reads
+    return sorted(chosen)
+
+
+def _tolerant_client(notebook: Any, folder: Path, timeout: int) -> Any:
+    """A NotebookClient that ignores display updates aimed at outputs of cells it no longer
+    holds (an explorer's figure drawn in an earlier submission's cell)."""
+    client = _client(notebook, folder, timeout)
+    update = client._update_display_id
+
+    def tolerant(display_id: str, msg: dict) -> None:
+        try:
+            update(display_id, msg)
+        except (IndexError, KeyError):
+            pass
+
+    client._update_display_id = tolerant
+    return client
+
+
 def grade_notebook(source_path: str | os.PathLike, submissions: dict[str, Any], profile: str = "ci",
                    timeout: int = 1800, shared_setup: bool = False) -> list[Grade]:
     """Grade the `submissions` ({student: notebook}) of one solution notebook.
 
     Each submission runs in a fresh kernel, from the top (`shared_setup=False`, what
-    `ccdistill notebooks grade` does). With `shared_setup=True` the cells above the first answer
-    run once, and every submission's exercise cells run after them in the same kernel, the
-    names the previous one defined deleted first: minutes faster for a class, but it trusts the
-    submissions not to change shared objects (the tests use it on known submissions)."""
+    `ccdistill notebooks grade` does). With `shared_setup=True` only the cells above the first
+    answer that the exercises need (`needed_cells`) run, once, without drawing figures (the Agg
+    backend), and every submission's exercise cells run after them in the same kernel, the
+    names the previous one defined deleted first (with the cells between the exercises that they
+    need): minutes faster, but it trusts the submissions not to change shared objects or files
+    (the tests use it on known submissions)."""
     from ccdistill.notebook_files import _environment, read
 
     _nbgrader()
@@ -272,7 +341,10 @@ def grade_notebook(source_path: str | os.PathLike, submissions: dict[str, Any], 
     if not found:
         raise InputError(f"{source_path} has no graded exercise (nbgrader metadata): nothing to grade.")
     grades: list[Grade] = []
-    with _environment(CCDISTILL_PROFILE=profile, OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "1")):
+    environment = {"CCDISTILL_PROFILE": profile, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    if shared_setup:
+        environment["MPLBACKEND"] = "agg"  # nothing is shown: no figure is rendered to PNG
+    with _environment(**environment):
         if not shared_setup:
             for student, submission in submissions.items():
                 graded = assemble(source, submission)
@@ -281,23 +353,25 @@ def grade_notebook(source_path: str | os.PathLike, submissions: dict[str, Any], 
             return grades
         first = found[0].answer
         setup = copy.deepcopy(source)
-        client = _client(setup, source_path.parent, timeout)
+        client = _tolerant_client(setup, source_path.parent, timeout)
         from nbformat.v4 import new_code_cell
 
         with client.setup_kernel():
-            for index, cell in enumerate(setup.cells[:first]):
-                if cell.cell_type == "code":
-                    cell.outputs = []
-                    client.execute_cell(cell, index)
-                    if any(o.output_type == "error" for o in cell.outputs):
-                        raise InputError(f"{source_path.name}, cell {index + 1} failed while setting up the grading: "
-                                         f"{_message(cell)}")
+            needed = needed_cells(setup)
+            for index in [i for i in needed if i < first]:
+                cell = setup.cells[index]
+                cell.outputs = []
+                client.execute_cell(cell, index)
+                if any(o.output_type == "error" for o in cell.outputs):
+                    raise InputError(f"{source_path.name}, cell {index + 1} failed while setting up the grading: "
+                                     f"{_message(cell)}")
             client.execute_cell(new_code_cell(_SNAPSHOT), first)
             for student, submission in submissions.items():
                 client.execute_cell(new_code_cell(_RESET), first)
                 graded = assemble(source, submission)
-                for index in range(first, len(graded.cells)):
+                for index in [i for i in needed if i >= first]:
                     if graded.cells[index].cell_type == "code":
+                        setup.cells[index] = graded.cells[index]  # where the client routes display updates
                         client.execute_cell(graded.cells[index], index)
                 grades += _grades(student, source_path.name, graded)
     return grades
