@@ -122,8 +122,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     execute.add_argument("--profile", default="cpu", choices=("ci", "cpu", "gpu"),
                          help="CCDISTILL_PROFILE of the kernel (default cpu: what the stored outputs show)")
     execute.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
-    students = add("students", "write notebooks/students/ (solutions replaced by NotImplementedError stubs)",
-                   run_students, paths=False)
+    students = add("students", "write notebooks/students/, the release (solutions replaced by NotImplementedError "
+                   "stubs, hidden tests removed)", run_students, paths=False)
     students.add_argument("--check", action="store_true", help="only report student copies that are out of date")
     add("check", "check the stored notebooks' rules (outputs, counts, size, explorers, exercises)", run_check)
     add("clean", "strip widget state and timing metadata, set the python3 kernel", run_clean)
@@ -134,12 +134,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     release = add("release", "write the student release: solutions and hidden tests removed (= notebooks/students)",
                   run_release, paths=False)
     release.add_argument("--output", default="build/release", help="the folder to write (default build/release)")
-    grade = add("grade", "grade a folder of submitted notebooks (DIR/<student>/NN_topic.ipynb) into points per exercise",
-                run_grade, paths=False)
-    grade.add_argument("submissions", metavar="DIR", help="the submitted notebooks: DIR/<student>/NN_topic.ipynb or DIR/NN_topic.ipynb")
+    grade = add("grade", "grade a folder of submitted notebooks (DIR/<student>/NN_topic.ipynb) into points per "
+                "exercise", run_grade, paths=False)
+    grade.add_argument("submissions", metavar="DIR",
+                       help="the submitted notebooks: DIR/<student>/NN_topic.ipynb or DIR/NN_topic.ipynb")
     grade.add_argument("--output", help="also write the grades as CSV to this file")
     grade.add_argument("--profile", default="ci", choices=("ci", "cpu", "gpu"),
-                       help="CCDISTILL_PROFILE the submissions run under (default ci: the hidden tests recompute their references)")
+                       help="CCDISTILL_PROFILE the submissions run under (default ci: the hidden tests "
+                            "recompute their references)")
     grade.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     copy = commands.add_parser("copy", help="copy the installed package's notebooks and student copies into DIR",
                                description="copy the notebooks this installation carries into DIR (solutions) and "

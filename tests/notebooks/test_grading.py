@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from pathlib import Path
 
@@ -231,7 +232,11 @@ def _cases(path: Path) -> tuple[dict, dict]:
     # submission in a shared kernel, so no wrong answer is graded after a right one left its file.
     submissions = {"release": student_copy(solution, path.name)}
     failing = {"release": set(ids)}
-    for k in range(max(len(v) for v in wrong.values())):
+    # CCDISTILL_WRONG_ANSWER_ROUNDS=N grades only the first N wrong answers of each exercise
+    # (default: all; each round is one more run of the exercise cells).
+    rounds = max(len(v) for v in wrong.values())
+    rounds = min(rounds, int(os.environ.get("CCDISTILL_WRONG_ANSWER_ROUNDS", rounds)))
+    for k in range(rounds):
         answers = {g: v[k][1] for g, v in wrong.items() if k < len(v)}
         submissions[f"wrong-{k + 1}"] = submission(solution, answers)
         failing[f"wrong-{k + 1}"] = set(answers)
