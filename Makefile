@@ -12,7 +12,7 @@ KERNEL := ccdistill
 # JupyterLab refuses to start as root unless told to, and containers often run as root.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help install test lab book demo bench toy notebooks clean
+.PHONY: help install test lab book demo bench toy notebooks release grade clean
 
 help:
 	@echo "make lab    - install into .venv, generate ToyCity, register the 'ccdistill' kernel, start JupyterLab on notebooks/"
@@ -21,6 +21,8 @@ help:
 	@echo "make demo   - train the 'cpu' profile on ToyCity end to end and print per-class IoU"
 	@echo "make bench  - run the benchmark scripts in benchmarks/"
 	@echo "make notebooks - re-execute every notebook under the cpu profile, store it, regenerate student copies"
+	@echo "make release - write the student release (no solutions, no hidden tests) into $(RELEASE)"
+	@echo "make grade SUBMISSIONS=DIR - grade DIR/<student>/NN_topic.ipynb into points per exercise ($(GRADES))"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +52,17 @@ test: $(DEV_STAMP)
 notebooks: $(DEV_STAMP)
 	$(BIN)/ccdistill notebooks execute --profile cpu
 	$(BIN)/ccdistill notebooks students
+
+# Graded exercises (ccdistill/grading.py, nbgrader's metadata): the student release, and the
+# grading of a folder of submissions (each in a fresh kernel under the ci profile) into a CSV.
+RELEASE ?= build/release
+GRADES  ?= build/grades.csv
+release: $(DEV_STAMP)
+	$(BIN)/python -m ccdistill notebooks release --output $(RELEASE)
+
+grade: $(DEV_STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "make grade SUBMISSIONS=DIR (DIR/<student>/NN_topic.ipynb)"; exit 2; }
+	$(BIN)/python -m ccdistill notebooks grade $(SUBMISSIONS) --output $(GRADES)
 
 # The kernel is registered for the user, so other front ends (VS Code, a system JupyterLab) offer it.
 lab: $(LAB_STAMP) $(TOY)/manifest.json

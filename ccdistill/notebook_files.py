@@ -13,7 +13,8 @@ tests/notebooks/test_notebook_files.py):
   between `### BEGIN SOLUTION hint: ...` and `### END SOLUTION` lines.
 
 The student copy `notebooks/students/NN_topic.ipynb` is the solution notebook with every
-solution block replaced by `raise NotImplementedError("hint: ...")` and all outputs cleared.
+solution block replaced by `raise NotImplementedError("hint: ...")`, all outputs cleared and the
+hidden tests removed: the student release of ccdistill/grading.py (`ccdistill notebooks release`).
 
 Both ship in the wheel as `ccdistill/course/` (in the repository a link to notebooks/), and
 `copy_notebooks` (`ccdistill notebooks copy DIR`) puts them in a folder of the user's.
@@ -167,7 +168,8 @@ def _stub(source: str, where: str) -> str:
 
 def student_copy(notebook: Any, name: str = "the notebook") -> Any:
     """The student version of a solution notebook: solution blocks replaced by
-    `raise NotImplementedError("hint: ...")`, outputs and execution counts cleared, a note on top."""
+    `raise NotImplementedError("hint: ...")`, outputs and execution counts cleared, a note on top,
+    hidden tests removed and test cells locked (`grading.strip_for_release`)."""
     nbformat = _nbformat()
     student = clean(copy.deepcopy(notebook))
     for index, cell in enumerate(student.cells):
@@ -182,7 +184,9 @@ def student_copy(notebook: Any, name: str = "the notebook") -> Any:
     )
     note.id = STUDENT_NOTE_ID
     student.cells.insert(0, note)
-    return student
+    from ccdistill.grading import strip_for_release
+
+    return strip_for_release(student)  # hidden tests removed, test cells locked: the release
 
 
 def write_student_copies(folder: str | os.PathLike = "notebooks") -> list[Path]:

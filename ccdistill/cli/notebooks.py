@@ -1,4 +1,4 @@
-"""`ccdistill notebooks execute|students|check|clean|new|copy`: the teaching notebooks as files
+"""`ccdistill notebooks execute|students|check|clean|new|copy|release|grade`: the teaching notebooks as files
 (`ccdistill/notebook_files.py`); `make notebooks` is `execute` + `students`; `copy` gives a user of
 the installed package the notebooks."""
 
@@ -84,6 +84,28 @@ def run_copy(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_release(args: argparse.Namespace) -> int:
+    from ccdistill.grading import write_release
+
+    written = write_release(args.folder, args.output)
+    print(f"{len(written)} student notebooks in {args.output} (solutions and hidden tests removed)")
+    return 0
+
+
+def run_grade(args: argparse.Namespace) -> int:
+    from ccdistill.grading import grade_folder, points_table, write_csv
+
+    grades = grade_folder(args.submissions, args.folder, args.profile, args.timeout)
+    print(points_table(grades))
+    for grade in grades:
+        if grade.message:
+            print(f"{grade.student} {grade.notebook} {grade.grade_id}: {grade.message}")
+    if args.output:
+        write_csv(grades, args.output)
+        print(f"grades written to {args.output}")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("notebooks", help="execute, check and clean the notebooks; generate student copies")
     commands = parser.add_subparsers(dest="notebooks_command", metavar="NOTEBOOKS_COMMAND", required=True)
@@ -100,8 +122,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     execute.add_argument("--profile", default="cpu", choices=("ci", "cpu", "gpu"),
                          help="CCDISTILL_PROFILE of the kernel (default cpu: what the stored outputs show)")
     execute.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
-    students = add("students", "write notebooks/students/ (solutions replaced by NotImplementedError stubs)",
-                   run_students, paths=False)
+    students = add("students", "write notebooks/students/, the release (solutions replaced by NotImplementedError "
+                   "stubs, hidden tests removed)", run_students, paths=False)
     students.add_argument("--check", action="store_true", help="only report student copies that are out of date")
     add("check", "check the stored notebooks' rules (outputs, counts, size, explorers, exercises)", run_check)
     add("clean", "strip widget state and timing metadata, set the python3 kernel", run_clean)
@@ -109,6 +131,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument("script", help="the .py file")
     new.add_argument("output", help="notebooks/NN_topic.ipynb")
     new.add_argument("--force", action="store_true", help="overwrite an existing notebook")
+    release = add("release", "write the student release: solutions and hidden tests removed (= notebooks/students)",
+                  run_release, paths=False)
+    release.add_argument("--output", default="build/release", help="the folder to write (default build/release)")
+    grade = add("grade", "grade a folder of submitted notebooks (DIR/<student>/NN_topic.ipynb) into points per "
+                "exercise", run_grade, paths=False)
+    grade.add_argument("submissions", metavar="DIR",
+                       help="the submitted notebooks: DIR/<student>/NN_topic.ipynb or DIR/NN_topic.ipynb")
+    grade.add_argument("--output", help="also write the grades as CSV to this file")
+    grade.add_argument("--profile", default="ci", choices=("ci", "cpu", "gpu"),
+                       help="CCDISTILL_PROFILE the submissions run under (default ci: the hidden tests "
+                            "recompute their references)")
+    grade.add_argument("--timeout", type=int, default=1800, help="seconds per cell (default 1800)")
     copy = commands.add_parser("copy", help="copy the installed package's notebooks and student copies into DIR",
                                description="copy the notebooks this installation carries into DIR (solutions) and "
                                            "DIR/students (student copies); they keep ToyCity and runs in DIR")
