@@ -87,14 +87,15 @@ def run_networks(config: Config) -> tuple[nn.Module, nn.Module, str]:
     """(M_d, M_n, the file they came from) of the finished run folder `config.output`: its
     newest checkpoint; for a variant that deploys M_d (`source_only`, whose M_n never trained)
     M_d serves as both, which is where stage 2 starts."""
-    from ccdistill.checkpoint import TRAIN_FORMAT, checkpoint_name, read_checkpoint
-    from ccdistill.config_schema import DEPLOYED_STREAM
+    from ccdistill.runfolder.checkpoint import TRAIN_FORMAT, read_checkpoint
+    from ccdistill.runfolder.names import checkpoint_name
+    from ccdistill.config.schema import DEPLOYED_STREAM
     from ccdistill.errors import CheckpointError
-    from ccdistill.experiments.runner import latest_checkpoint_iteration
+    from ccdistill.runfolder.resume import newest_checkpoint_iteration
     from ccdistill.models import CCDistillModel
 
     folder = Path(config.output)
-    iteration = latest_checkpoint_iteration(folder)
+    iteration = newest_checkpoint_iteration(folder)
     if not iteration:
         raise CheckpointError(f"run folder {folder} has no ckpt_*.pt to analyse; train the run first "
                               "(python -m ccdistill.experiments run --rows ROW --seeds K)")

@@ -12,8 +12,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ccdistill.config import Config
-from ccdistill.config_schema import ModelConfig, OptimConfig, TrainConfig
-from ccdistill.distributed import DistributedContext
+from ccdistill.config.schema import ModelConfig, OptimConfig, TrainConfig
+from ccdistill.runtime.distributed import DistributedContext
 from ccdistill.errors import ConfigError
 from ccdistill.models import CCDistillModel
 from ccdistill.streams import STREAMS
@@ -62,7 +62,7 @@ def build_model(m: ModelConfig, device: torch.device) -> CCDistillModel:
     """M_d, M_n and the head, warm-started from model.init_checkpoint when set, on `device`."""
     model = CCDistillModel.from_config(m)
     if m.init_checkpoint:
-        from ccdistill.checkpoint import load_deployed
+        from ccdistill.runfolder.checkpoint import load_deployed
 
         segmenter, _ = load_deployed(m.init_checkpoint, arch=m.arch, num_classes=m.num_classes)
         model.load_segmenter_state(segmenter.state_dict(), source=str(m.init_checkpoint))

@@ -10,7 +10,7 @@ import math
 import os
 from typing import Any
 
-from ccdistill.config_schema import BN_STREAMS, RESUME_MODES, Config
+from ccdistill.config.schema import BN_STREAMS, RESUME_MODES, Config
 from ccdistill.errors import ConfigError
 
 __all__ = ["validate_config", "check_recipe", "validate_training_config"]

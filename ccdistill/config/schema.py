@@ -1,7 +1,7 @@
 """The configuration's schema: the dataclasses a run's settings live in, with their defaults, and
 the named choices some keys take (variants, resume modes, BatchNorm stream grouping).
 
-`ccdistill/config.py` composes a Config from YAML and overrides; `config_checks.py` checks it.
+`loading.py` composes a Config from YAML and overrides; `checks.py` checks it.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ class TrainConfig:
     seed: int = 0
     deterministic: bool = False
     progress: bool = True
-    resume: str = "auto"  # auto | force | fresh: see ccdistill/resume.py and docs/TRAINING.md
+    resume: str = "auto"  # auto | force | fresh: see ccdistill/runfolder/resume.py and docs/TRAINING.md
     # Forward T_d and T_n through M_d and M_n every step even when no term reads them: their
     # BatchNorm running statistics then follow the target domain with no target loss at all
     # (the control row `target_bn` of docs/RESULTS.md, so that effect is not credited to a loss).
@@ -126,5 +126,5 @@ VARIANTS: dict[str, dict[str, Any]] = {
 # Which segmenter is deployed: only source_only deploys the day network M_d.
 DEPLOYED_STREAM = {name: ("day" if name == "source_only" else "night") for name in VARIANTS}
 
-RESUME_MODES = ("auto", "force", "fresh")  # train.resume: see ccdistill/resume.py
+RESUME_MODES = ("auto", "force", "fresh")  # train.resume: see ccdistill/runfolder/resume.py
 BN_STREAMS = ("per_stream", "joint")  # model.bn_streams: see ccdistill/train/forward.py
