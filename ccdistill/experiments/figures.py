@@ -178,8 +178,7 @@ def correlation_matrices(model, batch: dict[str, torch.Tensor], config: Config) 
     from ccdistill.losses import content_correlation, gram_matrix, style_correlation
 
     model.eval()
-    features = {s: (model.forward_day if s in ("S_d", "T_d") else model.forward_night)(x).features
-                for s, x in batch.items()}
+    features = {s: model.segmenter_for(s)(x).features for s, x in batch.items()}
     embeddings = model.embed_streams(features)
     d = config.distill
     out = {name: content_correlation(embeddings[a], embeddings[b], d.granularity, d.grid).numpy()

@@ -1,5 +1,5 @@
 """What a Trainer is made of, built from a Config: seeds, the stream loaders, the model (wrapped
-for DDP when several processes train), mixed precision and the optimiser (SPEC 4.7)."""
+for DDP when several processes train), mixed precision and the optimiser (docs/TRAINING.md, "The GPU recipe")."""
 
 from __future__ import annotations
 
@@ -102,5 +102,5 @@ def build_optimizer(model: CCDistillModel, o: OptimConfig) -> torch.optim.Optimi
         {"params": groups["projection"], "lr": o.lr * o.head_lr_mult, "lr_mult": o.head_lr_mult}]
     if o.name == "adamw":  # short CPU schedules: adaptive steps converge in far fewer iterations
         return torch.optim.AdamW(param_groups, lr=o.lr, betas=(o.momentum, 0.999), weight_decay=o.weight_decay)
-    # DANNet's SGD (SPEC 4.7)
+    # DANNet's SGD (docs/TRAINING.md, "The GPU recipe")
     return torch.optim.SGD(param_groups, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)

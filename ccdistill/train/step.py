@@ -96,7 +96,7 @@ class TrainingStep:
         self.model.train()
         if self.config.model.freeze_bn:
             # Only the segmenters: the projection head is fresh and must learn its statistics.
-            for segmenter in {id(m): m for m in (self.model.segmenter_day, self.model.segmenter_night)}.values():
+            for segmenter in self.model.segmenters():
                 set_bn_eval(segmenter)
         lr = self.set_learning_rate(iteration)
         self.optimizer.zero_grad(set_to_none=True)
