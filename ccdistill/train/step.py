@@ -48,15 +48,14 @@ class TrainingStep:
         optimizer, scaler: the optimiser and the gradient scaler of mixed precision.
         amp_dtype: the autocast dtype, or None for float32; the autocast context is built here, once.
         output: the run folder (named when a loss becomes non-finite).
-        emit: called with "after_backward" between the backward and the optimiser step (hooks).
     """
 
     def __init__(self, config: Config, context: DistributedContext, plan: StreamPlan, model: nn.Module,
                  forward: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
-                 amp_dtype: torch.dtype | None, output: Path, emit: Callable[[str], None] = lambda event: None) -> None:
+                 amp_dtype: torch.dtype | None, output: Path) -> None:
         self.config, self.context, self.device, self.plan = config, context, context.device, plan
         self.model, self.forward, self.optimizer, self.scaler = model, forward, optimizer, scaler
-        self.amp_dtype, self.output, self.emit = amp_dtype, output, emit
+        self.amp_dtype, self.output = amp_dtype, output
         # One context for every step (a torch.autocast may be entered again once exited).
         self.autocast: Any = (torch.autocast(self.device.type, dtype=amp_dtype) if amp_dtype
                               else contextlib.nullcontext())
@@ -90,9 +89,12 @@ class TrainingStep:
                 f"stopped; the last good checkpoint in {self.output} is kept. Lower optim.lr, "
                 "check the data, or set train.amp=off.")
 
-    def __call__(self, source_loader: Any, target_loader: Any, iteration: int) -> dict[str, float]:
+    def __call__(self, source_loader: Any, target_loader: Any, iteration: int,
+                 emit: Callable[[str], None] = lambda event: None) -> dict[str, float]:
         """Step `iteration` -> `iteration + 1` over `grad_accum` micro-batches drawn from the
-        loaders (target_loader None when no T stream is needed); returns the logged terms."""
+        loaders (target_loader None when no T stream is needed); returns the logged terms.
+        `emit("after_backward")` is called between the backward and the optimiser step (the
+        Trainer's hooks; passed per call, so the step holds no reference back to the Trainer)."""
         self.model.train()
         if self.config.model.freeze_bn:
             # Only the segmenters: the projection head is fresh and must learn its statistics.
@@ -114,7 +116,7 @@ class TrainingStep:
                 self.scaler.scale(terms["total"] / accumulate).backward()
             for name, value in values.items():
                 logged[name] = logged.get(name, 0.0) + value / accumulate
-        self.emit("after_backward")
+        emit("after_backward")
         self.scaler.step(self.optimizer)
         self.scaler.update()
         logged["lr"] = lr

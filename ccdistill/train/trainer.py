@@ -60,7 +60,7 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.optimizer = build_optimizer(self.model, config.optim)
         self.step = TrainingStep(config, self.context, self.plan, self.model, self.forward, self.optimizer,
-                                 self.scaler, self.amp_dtype, self.output, emit=self._emit)
+                                 self.scaler, self.amp_dtype, self.output)
         self.folder = RunFolder(self.output, self.context)
         self.messages = self.folder.messages  # what the user was told ("resumed from ckpt_… at iteration N")
         self.saved = TrainingCheckpoints(config, self.context, self.folder, self.model, self.optimizer,
@@ -107,7 +107,7 @@ class Trainer:
 
     def train_step(self) -> dict[str, float]:
         """One optimiser step over `grad_accum` micro-batches; returns the logged terms."""
-        logged = self.step(self.source, self.target, self.iteration)
+        logged = self.step(self.source, self.target, self.iteration, emit=self._emit)
         self.iteration += 1
         return logged
 
