@@ -115,7 +115,8 @@ def check_recipe(config: Config) -> None:
     L_pseudo trains M_n on T_n with labels from M_d's prediction on T_d (docs/METHOD.md, section 6). If M_d has
     never been trained on the source (no `model.init_checkpoint`) and the pseudo term is not
     ramped in (`loss.pseudo_warmup_fraction`), those labels are noise from iteration 0;
-    DANNet, which CCDistill builds on, starts from a Cityscapes-trained model (docs/TRAINING.md, "The GPU recipe").
+    DANNet, which CCDistill builds on, starts from a Cityscapes-trained model (docs/TRAINING.md,
+    "The GPU recipe").
     """
     if config.model.bn_streams not in BN_STREAMS:
         raise ConfigError(f"config key 'model.bn_streams' must be one of {', '.join(BN_STREAMS)}, "

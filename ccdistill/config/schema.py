@@ -93,7 +93,7 @@ class TrainConfig:
 
 @dataclass
 class Config:
-    """A whole run. `variant` selects a baseline or ablation of docs/METHOD.md, section 7, by one key."""
+    """A whole run. `variant` selects a baseline or an ablation (docs/METHOD.md, section 7) by one key."""
 
     variant: str = "full"
     profile: str = ""
@@ -106,8 +106,8 @@ class Config:
     distill: LossOptions = field(default_factory=LossOptions)
 
 
-# Each variant is a set of overrides on top of `full` (docs/METHOD.md, section 7): switching terms off gives the
-# baselines; the ablations change one component of CCDistill.
+# Each variant is a set of overrides on top of `full` (docs/METHOD.md, section 7): switching terms
+# off gives the baselines; the ablations change one component of CCDistill.
 _NO_DISTILLATION = {"loss.cdc": 0.0, "loss.js": 0.0, "loss.cds": 0.0}
 VARIANTS: dict[str, dict[str, Any]] = {
     "source_only": {"loss.seg_night": 0.0, "loss.pseudo": 0.0, **_NO_DISTILLATION},

@@ -150,7 +150,8 @@ class CCDistillModel(nn.Module):
     def load_segmenter_state(
         self, state_dict: Mapping[str, torch.Tensor], source: str = "state_dict"
     ) -> None:
-        """Warm-start M_d and M_n from one source-trained segmenter state dict (docs/TRAINING.md, "The GPU recipe").
+        """Warm-start M_d and M_n from one source-trained segmenter state dict (docs/TRAINING.md,
+        "The GPU recipe").
 
         Args:
             state_dict: the state dict of a single segmenter (e.g. `deploy().state_dict()` of a

@@ -213,7 +213,7 @@ def stale_student_copies(folder: str | os.PathLike = "notebooks") -> list[str]:
 def packaged_folder() -> Path:
     """The notebooks the installed package carries (`ccdistill/course`; in a clone, a link to
     notebooks/). InputError when there are none, e.g. a package built without them."""
-    folder = Path(__file__).resolve().parent / PACKAGED
+    folder = Path(__file__).resolve().parents[1] / PACKAGED
     if not solution_notebooks(folder):
         raise InputError(f"this installation of ccdistill carries no notebooks ({folder} holds none): reinstall "
                          "it from a wheel or a clone, `pip install 'ccdistill[notebooks]'`.")

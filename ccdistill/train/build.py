@@ -1,5 +1,6 @@
 """What a Trainer is made of, built from a Config: seeds, the stream loaders, the model (wrapped
-for DDP when several processes train), mixed precision and the optimiser (docs/TRAINING.md, "The GPU recipe")."""
+for DDP when several processes train), mixed precision and the optimiser (docs/TRAINING.md,
+"The GPU recipe")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
 """Translation explorer: S_d → S_n by FDA (with its β), Lab/Reinhard transfer, photometric
-relighting or the true night rendering, beside the target-night reference (docs/DATA.md, "S_d → S_n translation").
+relighting or the true night rendering, beside the target-night reference
+(docs/DATA.md, "S_d → S_n translation").
 
     streams = toy_streams(n=1, size=(256, 512))
     explorer = TranslationExplorer(streams["S_d"][0], streams["T_n"][0], true_night=streams["S_n"][0])
