@@ -14,7 +14,7 @@ notebook), and prints the median step time of each and their ratio. The policies
 - `passive`: OMP_WAIT_POLICY=PASSIVE, threads sleep at a barrier instead of spinning;
 - `spin 10k`: the spin-wait cut short (GOMP_SPINCOUNT=10000 instead of GNU OpenMP's 300000);
 - `one thread`: torch.set_num_threads(1);
-- `ccdistill`: what `ccdistill.threads.configure_threads()` chooses (the package default).
+- `ccdistill`: what `ccdistill.runtime.threads.configure_threads()` chooses (the package default).
 """
 
 from __future__ import annotations
@@ -39,12 +39,12 @@ POLICIES: dict[str, dict[str, str]] = {
 def worker(steps: int) -> None:
     """Time `steps` training steps in this process; print one JSON line."""
     if os.environ.get("CCDISTILL_THREADS") == "auto":
-        from ccdistill.threads import configure_threads  # before torch loads OpenMP
+        from ccdistill.runtime.threads import configure_threads  # before torch loads OpenMP
 
         configure_threads()
     import torch
 
-    from ccdistill.bench import make_training_step
+    from ccdistill.evaluation.bench import make_training_step
     from ccdistill.config import load_config
 
     torch.manual_seed(0)

@@ -27,7 +27,7 @@ import statistics
 import torch
 from torch.utils.data import DataLoader
 
-from ccdistill.bench import make_training_step
+from ccdistill.evaluation.bench import make_training_step
 from ccdistill.config import CONFIG_DIR, load_config
 from ccdistill.data import build_datasets
 from ccdistill.toycity import generate_toycity

@@ -11,8 +11,8 @@ import argparse
 
 import torch
 
-from ccdistill.bench import CPU_ARCH, PAPER_ARCH, distillation_overhead_benchmark
-from ccdistill.distributed import resolve_device
+from ccdistill.evaluation.bench import CPU_ARCH, PAPER_ARCH, distillation_overhead_benchmark
+from ccdistill.runtime.distributed import resolve_device
 
 
 def main() -> None:

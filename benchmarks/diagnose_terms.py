@@ -16,7 +16,7 @@ import tempfile
 import torch
 
 from ccdistill.config import CONFIG_DIR, load_config
-from ccdistill.diagnostics import format_reports, term_reports
+from ccdistill.train.diagnostics import format_reports, term_reports
 from ccdistill.train import Trainer
 
 

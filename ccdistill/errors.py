@@ -1,5 +1,6 @@
 """Error types whose messages are written for the user: what was given, what was expected,
-what to do. The command line prints them without a traceback."""
+what to do. The command line and the notebooks print them without a traceback, as
+`user_message` words them."""
 
 from __future__ import annotations
 
@@ -34,3 +35,14 @@ class DependencyError(CCDistillError, ImportError):
 
 class TrainingDivergedError(CCDistillError):
     """A loss term or a weight to be saved became NaN or infinite; the last good checkpoint is kept."""
+
+
+def user_message(error: CCDistillError) -> str:
+    """The error's own message; for errors re-raised from a DataLoader worker, whose message is
+    the worker's whole traceback, only the original message."""
+    text = str(error)
+    if "DataLoader worker" in text and "Original Traceback" in text:
+        marker = f"{type(error).__module__}.{type(error).__qualname__}: "
+        if marker in text:
+            return text.rsplit(marker, 1)[1].strip()
+    return text

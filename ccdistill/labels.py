@@ -31,7 +31,7 @@ PALETTE: np.ndarray = np.array(
     dtype=np.uint8,
 )
 
-# Cityscapes labelId of each trainId (SPEC 5.1).
+# Cityscapes labelId of each trainId (docs/DATA.md, Part 2).
 TRAIN_ID_TO_LABEL_ID: tuple[int, ...] = (
     7, 8, 11, 12, 13, 17, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 31, 32, 33,
 )

@@ -1,4 +1,4 @@
-"""The method's stream vocabulary, in one place (SPEC 2-4).
+"""The method's stream vocabulary, in one place (docs/METHOD.md, sections 1-7).
 
 Four streams: S_d source day (labelled), S_n the same images translated to night, T_d target
 day and T_n target night (paired with T_d, unlabelled). M_d segments the day streams, M_n the
@@ -18,7 +18,8 @@ TARGET_STREAMS: tuple[str, ...] = ("T_d", "T_n")  # GPS-paired, coarsely aligned
 NETWORK: dict[str, str] = {"S_d": "day", "T_d": "day", "S_n": "night", "T_n": "night"}
 DAY_STREAMS = frozenset(s for s, net in NETWORK.items() if net == "day")
 
-# The streams each term of SPEC 4.6 reads (its logits, features or embeddings).
+# The streams each term of the total loss reads (its logits, features or embeddings; docs/METHOD.md,
+# section 7).
 TERM_STREAMS: dict[str, tuple[str, ...]] = {
     "seg_day": ("S_d",),
     "seg_night": ("S_n",),

@@ -17,7 +17,7 @@ import yaml
 from ccdistill.cli import main
 from ccdistill.errors import InputError
 from ccdistill.notebook import COPY_MARKER, project_root
-from ccdistill.notebook_files import copy_notebooks, packaged_folder, solution_notebooks, student_path
+from ccdistill.notebook.files import copy_notebooks, packaged_folder, solution_notebooks, student_path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from ccdistill.notebook import COPY_MARKER
-from ccdistill.notebook_files import solution_notebooks, student_path
+from ccdistill.notebook.files import solution_notebooks, student_path
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from ccdistill.cli import main
-from ccdistill.doctor import known_mismatches
+from ccdistill.runtime.doctor import known_mismatches
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ccdistill.config import load_config
-from ccdistill.config_schema import VARIANTS
+from ccdistill.config.schema import VARIANTS
 from ccdistill.errors import InputError
 from ccdistill.losses import ccdistill_loss
 from ccdistill.streams import STREAMS, TERM_STREAMS, enabled_terms, needs_embeddings, streams_needed

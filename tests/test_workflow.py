@@ -107,7 +107,7 @@ def test_task_evaluation_of_the_deployed_model_in_one_call(runs, tmp_path):
 
 
 def test_changed_configuration_goes_to_the_trainer_which_names_the_key(runs):
-    from ccdistill.resume import ResumeConfigError
+    from ccdistill.runfolder.resume import ResumeConfigError
 
     changed = ci_config(runs["full"].config.data.root, runs["full"].folder, "optim.lr=0.02")
     with pytest.raises(ResumeConfigError, match="optim.lr"):

@@ -14,8 +14,8 @@ import argparse
 import importlib
 import sys
 
-from ccdistill.cli.messages import torch_write_failure, os_error_message, user_message
-from ccdistill.errors import CCDistillError
+from ccdistill.cli.messages import torch_write_failure, os_error_message
+from ccdistill.errors import CCDistillError, user_message
 
 USAGE_ERROR = 2  # CCDistillError, OS errors the user can fix, argument errors (argparse's own code)
 

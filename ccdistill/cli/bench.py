@@ -10,8 +10,8 @@ from ccdistill.cli.args import device_name, parse_size, positive_int
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from ccdistill.bench import CPU_ARCH, PAPER_ARCH, run_benchmarks
-    from ccdistill.distributed import resolve_device
+    from ccdistill.evaluation.bench import CPU_ARCH, PAPER_ARCH, run_benchmarks
+    from ccdistill.runtime.distributed import resolve_device
 
     device = resolve_device(args.device)
     torch.manual_seed(0)

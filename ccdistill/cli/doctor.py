@@ -6,7 +6,7 @@ import argparse
 
 
 def run(args: argparse.Namespace) -> int:
-    from ccdistill.doctor import doctor
+    from ccdistill.runtime.doctor import doctor
 
     return doctor(args)
 

@@ -1,10 +1,10 @@
-"""Errors -> one sentence: what the console script prints for the errors a user can fix."""
+"""OS and torch errors -> one sentence: what the console script prints for the errors a user can
+fix that the package did not raise itself (its own errors carry their sentence:
+`ccdistill.errors.user_message`)."""
 
 from __future__ import annotations
 
 import errno
-
-from ccdistill.errors import CCDistillError
 
 
 def os_error_message(error: OSError, fallback_path: str | None = None) -> str | None:
@@ -37,14 +37,3 @@ def torch_write_failure(error: RuntimeError, fallback_path: str | None) -> str |
         return (f"writing a checkpoint under {where} failed ({text.splitlines()[0][:120]}); the disk is "
                 "probably full: free space or choose another output")
     return None
-
-
-def user_message(error: CCDistillError) -> str:
-    """The error's own message; for errors re-raised from a DataLoader worker, whose message is
-    the worker's whole traceback, only the original message."""
-    text = str(error)
-    if "DataLoader worker" in text and "Original Traceback" in text:
-        marker = f"{type(error).__module__}.{type(error).__qualname__}: "
-        if marker in text:
-            return text.rsplit(marker, 1)[1].strip()
-    return text

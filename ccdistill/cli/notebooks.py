@@ -1,5 +1,5 @@
 """`ccdistill notebooks execute|students|check|clean|new|copy|release|grade`: the teaching notebooks as files
-(`ccdistill/notebook_files.py`); `make notebooks` is `execute` + `students`; `copy` gives a user of
+(`ccdistill/notebook/files.py`, grading in `ccdistill/notebook/grading.py`); `make notebooks` is `execute` + `students`; `copy` gives a user of
 the installed package the notebooks."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ FOLDER = "notebooks"
 
 def _targets(args: argparse.Namespace) -> list[Path]:
     from ccdistill.errors import InputError
-    from ccdistill.notebook_files import solution_notebooks
+    from ccdistill.notebook.files import solution_notebooks
 
     paths = [Path(p) for p in args.notebooks] or solution_notebooks(args.folder)
     missing = [str(p) for p in paths if not p.is_file()]
@@ -22,7 +22,7 @@ def _targets(args: argparse.Namespace) -> list[Path]:
 
 
 def run_execute(args: argparse.Namespace) -> int:
-    from ccdistill.notebook_files import execute
+    from ccdistill.notebook.files import execute
 
     for path in _targets(args):
         print(f"{path}: executing under profile {args.profile} ...", flush=True)
@@ -31,7 +31,7 @@ def run_execute(args: argparse.Namespace) -> int:
 
 
 def run_students(args: argparse.Namespace) -> int:
-    from ccdistill.notebook_files import stale_student_copies, write_student_copies
+    from ccdistill.notebook.files import stale_student_copies, write_student_copies
 
     if args.check:
         problems = stale_student_copies(args.folder)
@@ -43,7 +43,7 @@ def run_students(args: argparse.Namespace) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from ccdistill.notebook_files import check_notebook
+    from ccdistill.notebook.files import check_notebook
 
     failed = 0
     for path in _targets(args):
@@ -54,7 +54,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_clean(args: argparse.Namespace) -> int:
-    from ccdistill.notebook_files import clean, read, write
+    from ccdistill.notebook.files import clean, read, write
 
     for path in _targets(args):
         write(clean(read(path)), path)
@@ -64,7 +64,7 @@ def run_clean(args: argparse.Namespace) -> int:
 
 def run_new(args: argparse.Namespace) -> int:
     from ccdistill.errors import InputError
-    from ccdistill.notebook_files import from_script, write
+    from ccdistill.notebook.files import from_script, write
 
     target = Path(args.output)
     if target.exists() and not args.force:
@@ -75,7 +75,7 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_copy(args: argparse.Namespace) -> int:
-    from ccdistill.notebook_files import STUDENTS, copy_notebooks
+    from ccdistill.notebook.files import STUDENTS, copy_notebooks
 
     written = copy_notebooks(args.directory, force=args.force)
     target = Path(args.directory)
@@ -85,7 +85,7 @@ def run_copy(args: argparse.Namespace) -> int:
 
 
 def run_release(args: argparse.Namespace) -> int:
-    from ccdistill.grading import write_release
+    from ccdistill.notebook.grading import write_release
 
     written = write_release(args.folder, args.output)
     print(f"{len(written)} student notebooks in {args.output} (solutions and hidden tests removed)")
@@ -93,7 +93,7 @@ def run_release(args: argparse.Namespace) -> int:
 
 
 def run_grade(args: argparse.Namespace) -> int:
-    from ccdistill.grading import grade_folder, points_table, write_csv
+    from ccdistill.notebook.grading import grade_folder, points_table, write_csv
 
     grades = grade_folder(args.submissions, args.folder, args.profile, args.timeout)
     print(points_table(grades))

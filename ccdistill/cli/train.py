@@ -7,6 +7,7 @@ import argparse
 
 def run(args: argparse.Namespace) -> int:
     from ccdistill.config import load_config
+    from ccdistill.runfolder.names import DEPLOY_NAME
     from ccdistill.train import Trainer
 
     config = load_config(args.config, args.overrides)
@@ -17,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         trainer.context.shutdown()
     if trainer.context.is_main:
-        print(f"deployable model: {trainer.output / 'deploy.pt'}")
+        print(f"deployable model: {trainer.output / DEPLOY_NAME}")
         if result:
             print(f"validation mIoU {100 * result['miou']:.2f}")
     return 0

@@ -1,12 +1,12 @@
 """sRGB <-> CIE Lab (D65 white) and uint8 <-> linear-light conversions on numpy arrays, for the
-translations of translate.py (the sRGB transfer function itself is ccdistill/srgb.py, shared
+translations of translate.py (the sRGB transfer function itself is ccdistill/toycity/srgb.py, shared
 with the ToyCity renderer)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ccdistill.srgb import linear_to_srgb, srgb_to_linear
+from ccdistill.toycity.srgb import linear_to_srgb, srgb_to_linear
 
 __all__ = ["UINT8_MAX", "decode_srgb", "encode_srgb", "rgb_to_lab", "lab_to_rgb", "to_uint8"]
 

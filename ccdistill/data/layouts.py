@@ -194,7 +194,7 @@ class DatasetLayout:
 
 
 # ---------------------------------------------------------------------------------------------
-# The four real datasets (SPEC 5.1)
+# The four real datasets (docs/DATA.md, Part 2)
 
 CITYSCAPES = DatasetLayout(
     key="cityscapes", name="Cityscapes", splits=("train", "val", "test"), required=("train",),

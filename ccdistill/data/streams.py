@@ -1,4 +1,4 @@
-"""The four training streams as two datasets (SPEC 2):
+"""The four training streams as two datasets (docs/METHOD.md, section 1):
 
 - `SourceStreams`: S_d (a Cityscapes image), S_n (the same image translated to night, pixel-aligned)
   and their shared label.

@@ -1,4 +1,5 @@
-"""Joint transforms: one random geometry shared by every image of a sample and its label (SPEC 4.7).
+"""Joint transforms: one random geometry shared by every image of a sample and its label
+(docs/TRAINING.md, "The GPU recipe").
 
 A sample is a dict of numpy arrays: image keys (`image`, `image_ref`, `image_night`; H×W×3 uint8)
 and optionally `label` (H×W uint8 trainIds, 255 ignored); other keys (`name`) pass through.

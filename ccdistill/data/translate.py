@@ -1,5 +1,5 @@
-"""Source-day -> night translation S_d -> S_n (SPEC 5.3): training-free and pixel-aligned, so the
-night image keeps the Cityscapes label of the day image.
+"""Source-day -> night translation S_d -> S_n (docs/DATA.md, "S_d → S_n translation"):
+training-free and pixel-aligned, so the night image keeps the Cityscapes label of the day image.
 
 Methods (all on H×W×3 uint8 arrays, all returning H×W×3 uint8 of the day image's shape):
 

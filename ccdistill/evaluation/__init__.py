@@ -1,4 +1,5 @@
-"""Evaluation (SPEC 6): confusion-matrix metrics, inference, figures and benchmark exports.
+"""Evaluation (docs/TRAINING.md, "Evaluation"): confusion-matrix metrics, inference, figures and
+benchmark exports.
 
 Map of the package:
 

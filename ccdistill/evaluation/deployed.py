@@ -18,8 +18,8 @@ from ccdistill.errors import CheckpointError, DataError
 def load_for_evaluation(path: str | os.PathLike, device: str | torch.device = "auto") -> tuple[Any, dict, torch.device]:
     """(segmenter in eval mode, its meta, the torch device) of the deploy.pt at `path`, on
     `device` ("auto", "cpu", "cuda", "cuda:N", "mps" or a torch.device)."""
-    from ccdistill.checkpoint import load_deployed
-    from ccdistill.distributed import resolve_device
+    from ccdistill.runfolder.checkpoint import load_deployed
+    from ccdistill.runtime.distributed import resolve_device
 
     device = device if isinstance(device, torch.device) else resolve_device(device)
     try:

@@ -1,4 +1,4 @@
-"""Confusion-matrix metrics for semantic segmentation (SPEC 6).
+"""Confusion-matrix metrics for semantic segmentation (docs/TRAINING.md, "Evaluation").
 
 Accumulate with :meth:`ConfusionMatrix.update` over a whole split, then call
 :meth:`ConfusionMatrix.compute` once: IoU is a ratio of *dataset-level* pixel counts, never an

@@ -5,8 +5,11 @@ that runs them resumably, one at a time, and turns their result files into the t
 - ``registry``      — :func:`load_registry`, :func:`run_config` (the resolved Config of a run);
 - ``runner``        — :class:`Runner`: train (resume), evaluate, write one result JSON per run;
 - ``evaluation``    — the deployed model on target-night val/test (and the domain-shift splits);
-- ``results``       — the result-file format, atomic JSON writes;
-- ``table``         — docs/RESULTS_TABLE.md from the result files only;
+- ``results``       — the result-file format (written atomically by ccdistill/runfolder/files.py);
+- ``analysis``      — the measured correlation quantities of a trained run (`analyse`);
+- ``table``         — the table's statistics, from the result files only (paired comparisons, goals);
+- ``report``        — docs/RESULTS_TABLE.md rendered from those statistics;
+- ``seeds``, ``lab`` — the ablation lab of notebook 06: the results seed by seed, figures, a run's config;
 - ``figures``       — predictions, loss curves, correlation matrices, per-class IoU;
 - ``cli``           — ``python -m ccdistill.experiments run|status|table|figures``.
 """

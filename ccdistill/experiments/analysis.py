@@ -87,13 +87,14 @@ def run_model(config: Config) -> tuple[nn.Module, str]:
     """The whole training model of the finished run folder `config.output` (M_d, M_n and the
     projection head, which deploy.pt leaves out) from its newest checkpoint, in eval mode, and the
     checkpoint's file name."""
-    from ccdistill.checkpoint import TRAIN_FORMAT, checkpoint_name, read_checkpoint
+    from ccdistill.runfolder.checkpoint import TRAIN_FORMAT, read_checkpoint
+    from ccdistill.runfolder.names import checkpoint_name
     from ccdistill.errors import CheckpointError
-    from ccdistill.experiments.runner import latest_checkpoint_iteration
+    from ccdistill.runfolder.resume import newest_checkpoint_iteration
     from ccdistill.models import CCDistillModel
 
     folder = Path(config.output)
-    iteration = latest_checkpoint_iteration(folder)
+    iteration = newest_checkpoint_iteration(folder)
     if not iteration:
         raise CheckpointError(f"run folder {folder} has no ckpt_*.pt to load; train the run first "
                               "(python -m ccdistill.experiments run --rows ROW --seeds K, or train_or_load)")
@@ -108,7 +109,7 @@ def run_networks(config: Config) -> tuple[nn.Module, nn.Module, str]:
     """(M_d, M_n, the file they came from) of the finished run folder `config.output` (`run_model`);
     for a variant that deploys M_d (`source_only`, whose M_n never trained) M_d serves as both,
     which is where stage 2 starts."""
-    from ccdistill.config_schema import DEPLOYED_STREAM
+    from ccdistill.config.schema import DEPLOYED_STREAM
 
     model, source = run_model(config)
     night = model.segmenter_day if DEPLOYED_STREAM[config.variant] == "day" else model.segmenter_night

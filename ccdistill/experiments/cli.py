@@ -58,7 +58,7 @@ def status_command(args: argparse.Namespace) -> int:
 
 
 def table_command(args: argparse.Namespace) -> int:
-    from ccdistill.experiments.table import write_table
+    from ccdistill.experiments.report import write_table
 
     runner = _runner(args)
     path = write_table(runner.registry, runner.results_dir, args.out, doc=args.doc)

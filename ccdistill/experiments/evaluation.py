@@ -53,7 +53,7 @@ def evaluate_deployed(config: Config, deploy_path: str | Path, device: torch.dev
     """{"val": metrics, "test": metrics[, "source_day_val", "target_day_val", "target_day_test"]}
     of the deployed segmenter in `deploy_path` (metrics as `metrics_summary`), every image of
     each split, at `config.data.eval_size`; `splits` keeps only the named ones."""
-    from ccdistill.checkpoint import load_deployed
+    from ccdistill.runfolder.checkpoint import load_deployed
     from ccdistill.evaluation import evaluate
 
     from ccdistill.data import Normalization

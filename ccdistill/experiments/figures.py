@@ -27,7 +27,8 @@ from ccdistill.errors import ConfigError
 from ccdistill.experiments.analysis import stream_batch
 from ccdistill.experiments.registry import Run
 from ccdistill.experiments.runner import Runner
-from ccdistill.workflow.curves import read_log
+from ccdistill.runfolder.log import read_log
+from ccdistill.runfolder.names import CHECKPOINT_GLOB, DEPLOY_NAME, LOG_NAME
 
 DEFAULT_FIGURES_DIR = Path("docs/figures/results")
 COMPARED_ROWS: tuple[str, ...] = ("source_only", "pseudo", "full", "oracle")
@@ -58,7 +59,7 @@ def predictions_figure(runner: Runner, rows: Sequence[str] = COMPARED_ROWS, imag
                        seed: int = FIGURE_SEED) -> tuple[Figure, list[str]]:
     """Grid: one target-night test image per figure row; columns = image, ground truth, then
     the deployed model of each registry row (seed `seed`). Returns (figure, missing files)."""
-    from ccdistill.checkpoint import load_deployed
+    from ccdistill.runfolder.checkpoint import load_deployed
     from ccdistill.evaluation import predict
     from ccdistill.experiments.evaluation import night_dataset
     from ccdistill.labels import colorize
@@ -71,7 +72,7 @@ def predictions_figure(runner: Runner, rows: Sequence[str] = COMPARED_ROWS, imag
     models = {}
     for row in known:
         _, row_config = _run(runner, row, seed)
-        path = Path(row_config.output) / "deploy.pt"
+        path = Path(row_config.output) / DEPLOY_NAME
         if path.is_file():
             models[row] = load_deployed(path)[0]
         else:
@@ -92,7 +93,7 @@ def predictions_figure(runner: Runner, rows: Sequence[str] = COMPARED_ROWS, imag
                 ax.imshow(panels[column])
                 ax.set_axis_off()
             else:
-                _missing_panel(ax, f"missing run\n{column}__seed{seed}/deploy.pt")
+                _missing_panel(ax, f"missing run\n{column}__seed{seed}/{DEPLOY_NAME}")
             if r == 0:
                 ax.set_title(column if column in ("T_n (test)", "ground truth") else f"{column} (seed {seed})",
                              fontsize=9)
@@ -112,13 +113,13 @@ def loss_curves_figure(runner: Runner, rows: Sequence[str] | None = None) -> tup
         logs, absent = [], []
         for seed in row.seeds:
             _, config = _run(runner, row.id, seed)
-            path = Path(config.output) / "log.csv"
+            path = Path(config.output) / LOG_NAME
             if path.is_file() and path.stat().st_size:
                 logs.append(read_log(path))
             else:
                 absent.append(str(seed))
         if absent:
-            missing.append(f"{runner.runs_dir}/{row.id}__seed{{{','.join(absent)}}}/log.csv")
+            missing.append(f"{runner.runs_dir}/{row.id}__seed{{{','.join(absent)}}}/{LOG_NAME}")
         for term in terms:
             with_term = [log for log in logs if term in log and len(log["iteration"])]
             if not with_term:
@@ -132,7 +133,7 @@ def loss_curves_figure(runner: Runner, rows: Sequence[str] | None = None) -> tup
     figure = Figure(figsize=(4.2 * min(4, max(1, len(shown))), 3.0 * max(1, -(-len(shown) // 4)) + 0.6),
                     layout="constrained")
     if not shown:
-        _missing_panel(figure.subplots(), "no log.csv found under the runs dir")
+        _missing_panel(figure.subplots(), f"no {LOG_NAME} found under the runs dir")
         return figure, missing
     axes = figure.subplots(-(-len(shown) // 4), min(4, len(shown)), squeeze=False).ravel()
     colours = {row.id: f"C{i % 10}" for i, row in enumerate(runner.registry.rows)}
@@ -177,8 +178,7 @@ def correlation_matrices(model, batch: dict[str, torch.Tensor], config: Config) 
     from ccdistill.losses import content_correlation, gram_matrix, style_correlation
 
     model.eval()
-    features = {s: (model.forward_day if s in ("S_d", "T_d") else model.forward_night)(x).features
-                for s, x in batch.items()}
+    features = {s: model.segmenter_for(s)(x).features for s, x in batch.items()}
     embeddings = model.embed_streams(features)
     d = config.distill
     out = {name: content_correlation(embeddings[a], embeddings[b], d.granularity, d.grid).numpy()
@@ -200,8 +200,9 @@ def _model(config: Config):
 def correlations_figure(runner: Runner, row: str = "full", seed: int = FIGURE_SEED) -> tuple[Figure, list[str]]:
     """Rows: the initial model and the trained `row` model; columns: the six correlation
     matrices of one fixed batch (image granularity: N×N, entry (i, j) = image i vs image j)."""
-    from ccdistill.checkpoint import TRAIN_FORMAT, checkpoint_name, read_checkpoint
-    from ccdistill.experiments.runner import latest_checkpoint_iteration
+    from ccdistill.runfolder.checkpoint import TRAIN_FORMAT, read_checkpoint
+    from ccdistill.runfolder.names import checkpoint_name
+    from ccdistill.runfolder.resume import newest_checkpoint_iteration
 
     _, config = _run(runner, row, seed)
     batch = stream_batch(config, BATCH_SIZE)
@@ -209,13 +210,13 @@ def correlations_figure(runner: Runner, row: str = "full", seed: int = FIGURE_SE
     states: list[tuple[str, dict[str, np.ndarray] | None]] = [
         ("initial model", correlation_matrices(_model(config), batch, config))]
     missing = []
-    iteration = latest_checkpoint_iteration(folder)
+    iteration = newest_checkpoint_iteration(folder)
     if iteration:
         trained = _model(config)
         trained.load_state_dict(read_checkpoint(folder / checkpoint_name(iteration), TRAIN_FORMAT)["model"])
         states.append((f"{row}, iteration {iteration}", correlation_matrices(trained, batch, config)))
     else:
-        missing.append(str(folder / "ckpt_*.pt"))
+        missing.append(str(folder / CHECKPOINT_GLOB))
         states.append((f"{row} (missing)", None))
     names = [name for name, _, _ in (*CORRELATIONS, *STYLE_CORRELATIONS)]
     figure = Figure(figsize=(2.6 * len(names), 2.5 * 2 + 0.7), layout="constrained")

@@ -15,8 +15,9 @@ from typing import Any, Sequence
 import yaml
 
 from ccdistill.config import CONFIG_DIR, Config, load_config
-from ccdistill.config_schema import VARIANTS
+from ccdistill.config.schema import VARIANTS
 from ccdistill.errors import ConfigError
+from ccdistill.runfolder.names import DEPLOY_NAME
 
 REGISTRY_FILE = Path(__file__).resolve().with_name("registry.yaml")
 RUN_SEPARATOR = "__seed"  # run id = <row>__seed<k>, also the run folder and result file stem
@@ -179,7 +180,7 @@ def run_overrides(run: Run, runs_dir: str | Path, profile: str | None = None,
     overrides, the seed, the output folder, then `extra` (e.g. data.root=...)."""
     stage_one = []
     if run.row.init_from:  # the two-stage recipe: warm-start from stage 1, pseudo labels at full weight
-        stage_one = [f"model.init_checkpoint={Path(runs_dir) / f'{run.row.init_from}{RUN_SEPARATOR}{run.seed}' / 'deploy.pt'}",
+        stage_one = [f"model.init_checkpoint={Path(runs_dir) / f'{run.row.init_from}{RUN_SEPARATOR}{run.seed}' / DEPLOY_NAME}",
                      "loss.pseudo_warmup_fraction=0"]
     return [f"profile={profile if profile is not None else run.row.profile}", f"variant={run.row.variant}",
             *stage_one, *run.row.overrides, f"train.seed={run.seed}", f"output={Path(runs_dir) / run.id}", *extra]

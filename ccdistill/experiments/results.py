@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _datetime
-import json
 import math
 import os
 import platform
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from ccdistill.config import Config, config_to_dict
-from ccdistill.files import write_atomic
-from ccdistill.errors import DataError
+from ccdistill.runfolder.files import read_json, write_json_atomic  # noqa: F401 (the result files' reader and writer)
 
 RESULT_FORMAT = "ccdistill-experiment-result-v1"
 NIGHT_SPLITS: tuple[str, ...] = ("val", "test")
@@ -32,27 +29,6 @@ NIGHT_SPLITS: tuple[str, ...] = ("val", "test")
 PLACEMENT_KEYS: frozenset[str] = frozenset({
     "output", "data.root", "data.num_workers", "train.device", "train.progress", "model.init_checkpoint",
 })
-
-
-def write_json_atomic(payload: Any, path: str | Path) -> Path:
-    """json.dump to a temporary file in the same folder, fsync, then os.replace onto `path`."""
-    def dump(file) -> None:
-        json.dump(payload, file, indent=1, allow_nan=False)
-        file.write("\n")
-
-    return write_atomic(path, dump, binary=False)
-
-
-def read_json(path: str | Path) -> dict[str, Any]:
-    """A JSON file written by `write_json_atomic`; DataError naming the file if unreadable."""
-    path = Path(path)
-    try:
-        payload = json.loads(path.read_text())
-    except (OSError, ValueError) as error:
-        raise DataError(f"result file {path} cannot be read ({error}); delete it to rerun that run") from None
-    if not isinstance(payload, dict):
-        raise DataError(f"result file {path} does not hold a JSON object; delete it to rerun that run")
-    return payload
 
 
 def _finite_or_none(value: float) -> float | None:

@@ -10,9 +10,9 @@ For each (row, seed), in registry order:
    and target day for `source_only`) and the result file is written atomically; the run folder
    is then pruned to deploy.pt, its last checkpoint and its logs.
 
-Training wall-clock is kept in `<run folder>/timing.json`: the cumulative seconds at each
-checkpoint, so the time of a run trained over several sittings is the time of the steps that
-count (steps lost to a kill and redone are timed once, when redone).
+Training wall-clock is kept in `<run folder>/timing.json` (ccdistill/runfolder/timing.py): the
+cumulative seconds at each checkpoint, so the time of a run trained over several sittings is the
+time of the steps that count (steps lost to a kill and redone are timed once, when redone).
 """
 
 from __future__ import annotations
@@ -23,18 +23,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence, TextIO
 
-import yaml
-
 from ccdistill.config import Config, config_to_dict
 from ccdistill.errors import CCDistillError, ConfigError
 from ccdistill.experiments.registry import Registry, Run, run_config
+from ccdistill.runfolder.names import DEPLOY_NAME
+from ccdistill.runfolder.resume import first_config, newest_checkpoint_iteration, prune_checkpoints
+from ccdistill.runfolder.timing import StepTimer, read_timing
 from ccdistill.experiments.results import (
     RESULT_FORMAT, config_differences, environment, now, read_json, write_json_atomic,
 )
 
 DEFAULT_RUNS_DIR = Path("runs/experiments")
 DEFAULT_RESULTS_DIR = Path("results/toycity")
-TIMING_FILE = "timing.json"
 DOMAIN_SHIFT_ROWS = frozenset({"source_only"})  # rows whose result also measures the domain shift
 
 Hook = Callable[[str, object], None]
@@ -42,63 +42,6 @@ Hook = Callable[[str, object], None]
 
 def result_path(results_dir: str | Path, run: Run) -> Path:
     return Path(results_dir) / f"{run.id}.json"
-
-
-def latest_checkpoint_iteration(run_folder: Path) -> int:
-    """Iteration of the newest ckpt_<iteration>.pt in `run_folder` (0 when none)."""
-    names = sorted(run_folder.glob("ckpt_*.pt"))
-    if not names:
-        return 0
-    try:
-        return int(names[-1].stem.split("_", 1)[1])
-    except ValueError:
-        return 0
-
-
-def prune_run_folder(run_folder: Path) -> list[Path]:
-    """Delete best.pt and every ckpt_*.pt but the newest; returns what was deleted."""
-    doomed = sorted(run_folder.glob("ckpt_*.pt"))[:-1] + [p for p in [run_folder / "best.pt"] if p.is_file()]
-    for path in doomed:
-        path.unlink()
-    return doomed
-
-
-def read_timing(run_folder: Path) -> dict:
-    path = run_folder / TIMING_FILE
-    return read_json(path) if path.is_file() else {"checkpoints": {}, "sittings": 0}
-
-
-class StepTimer:
-    """Trainer hook: cumulative training seconds at every checkpoint iteration, written to
-    timing.json (atomically) so that the next sitting resumes the clock with the checkpoint."""
-
-    def __init__(self, run_folder: Path, checkpoint_every: int, max_iterations: int) -> None:
-        self.path = run_folder / TIMING_FILE
-        self.checkpoint_every, self.max_iterations = checkpoint_every, max_iterations
-        self.timing = read_timing(run_folder)
-        self.started = time.perf_counter()
-        self.base, self.complete = 0.0, True
-
-    def begin(self, iteration: int) -> None:
-        """Called once the Trainer has resumed to `iteration`."""
-        if iteration > 0:
-            known = self.timing["checkpoints"].get(str(iteration))
-            self.complete = known is not None and self.timing.get("complete", True)
-            self.base = float(known) if known is not None else 0.0
-        self.timing["sittings"] = int(self.timing.get("sittings", 0)) + 1
-        self.timing["complete"] = self.complete
-
-    def seconds(self) -> float:
-        return self.base + time.perf_counter() - self.started
-
-    def record(self, iteration: int) -> None:
-        self.timing["checkpoints"][str(iteration)] = round(self.seconds(), 3)
-        write_json_atomic(self.timing, self.path)
-
-    def __call__(self, event: str, trainer) -> None:
-        if event == "after_step" and (trainer.iteration % self.checkpoint_every == 0
-                                      or trainer.iteration == self.max_iterations):
-            self.record(trainer.iteration)
 
 
 @dataclass
@@ -114,11 +57,6 @@ class RunStatus:
     date: str = ""
 
 
-def _folder_config(run_folder: Path) -> dict | None:
-    path = run_folder / "config.yaml"
-    return yaml.safe_load(path.read_text()) if path.is_file() else None
-
-
 def run_status(run: Run, config: Config, results_dir: str | Path) -> RunStatus:
     folder = Path(config.output)
     maximum = config.train.max_iterations
@@ -127,9 +65,9 @@ def run_status(run: Run, config: Config, results_dir: str | Path) -> RunStatus:
         result = read_json(result_file)
         return RunStatus(run, "done", result["training"]["iterations"], maximum, result["training"]["seconds"],
                          result["metrics"]["test"]["miou"], result.get("date", ""))
-    iteration = latest_checkpoint_iteration(folder)
+    iteration = newest_checkpoint_iteration(folder)
     seconds = read_timing(folder)["checkpoints"].get(str(iteration)) if iteration else None
-    if (folder / "deploy.pt").is_file() and iteration >= maximum:
+    if (folder / DEPLOY_NAME).is_file() and iteration >= maximum:
         return RunStatus(run, "trained", iteration, maximum, seconds)
     return RunStatus(run, "partial" if iteration else "pending", iteration, maximum, seconds)
 
@@ -145,7 +83,7 @@ def check_consistent(run: Run, config: Config, results_dir: str | Path) -> list[
         else:
             problems += [f"{result_file}: {d}" for d in config_differences(config, found["config"])]
         return problems  # a finished run's folder no longer matters
-    folder_config = _folder_config(Path(config.output))
+    folder_config = first_config(Path(config.output))
     if folder_config is not None:
         problems += [f"{config.output}/config.yaml: {d}" for d in config_differences(config, folder_config)]
     return problems
@@ -225,7 +163,7 @@ class Runner:
             path, config = analysis_path(self.results_dir, run), self.config(run)
             if path.is_file() and not force:
                 continue
-            if not result_path(self.results_dir, run).is_file() or not latest_checkpoint_iteration(Path(config.output)):
+            if not result_path(self.results_dir, run).is_file() or not newest_checkpoint_iteration(Path(config.output)):
                 skipped.append(run.id)
                 continue
             analysis = {"run": run.id, "row": run.row.id, "seed": run.seed, **analyse_run(config), "date": now()}
@@ -237,7 +175,7 @@ class Runner:
 
     def run_one(self, run: Run, config: Config, where: str | None = None) -> Path:
         """Train (or resume) one run, evaluate its deployed model, write its result file."""
-        from ccdistill.checkpoint import checkpoint_name
+        from ccdistill.runfolder.names import checkpoint_name
         from ccdistill.experiments.evaluation import evaluate_deployed
         from ccdistill.train import Trainer
 
@@ -260,7 +198,7 @@ class Runner:
         train_seconds = timer.seconds()
         self.say(f"train {where}: {maximum} iterations in {train_seconds:.1f} s; evaluating")
         started = time.perf_counter()
-        metrics = evaluate_deployed(config, folder / "deploy.pt", device=trainer.device,
+        metrics = evaluate_deployed(config, folder / DEPLOY_NAME, device=trainer.device,
                                     domain_shift=run.row.id in DOMAIN_SHIFT_ROWS)
         result = {
             "format": RESULT_FORMAT, "run": run.id, "row": run.row.id, "variant": run.row.variant,
@@ -273,7 +211,7 @@ class Runner:
         }
         path = write_json_atomic(result, result_path(self.results_dir, run))
         if self.prune:
-            prune_run_folder(folder)
+            prune_checkpoints(folder)
         self.say(f"end   {where}: test mIoU {100 * (metrics['test']['miou'] or 0):.2f}, "
                  f"val {100 * (metrics['val']['miou'] or 0):.2f}, {train_seconds:.1f} s training, "
                  f"{result['training']['evaluation_seconds']:.1f} s evaluation -> {path}")

@@ -1,4 +1,4 @@
-"""The CCDistill losses (SPEC 4.3–4.6); docs/METHOD.md maps each symbol to its function.
+"""The CCDistill losses (docs/METHOD.md, sections 4-7); docs/METHOD.md maps each symbol to its function.
 
 * content.py — Cor(a, b), L_CDC
 * js.py — L_JS, the Jensen–Shannon term of CDC

@@ -1,4 +1,4 @@
-"""Content correlations and the CDC loss (cross-domain content distillation, SPEC 4.3).
+"""Content correlations and the CDC loss (cross-domain content distillation, docs/METHOD.md, section 4).
 
 The embeddings e_Sd, e_Sn, e_Td, e_Tn come out of the shared projection head, N×D×H×W and
 L2-normalised along D. A correlation is a cosine similarity between pooled embeddings:
@@ -80,7 +80,7 @@ def content_correlation(
         e_b: N_b×D×H'×W' embeddings of stream b (e.g. e_Td); same D.
         granularity: "image" (one vector per image) or "token" (grid×grid vectors per image).
         grid: K, the token grid side.
-        pairs: "all" — every item of a against every item of b (the SPEC 4.3 matrix);
+        pairs: "all" — every item of a against every item of b (the matrix of docs/METHOD.md, section 4);
             "aligned" — item i of a against item i of b only (same image, same cell), which
             needs N_a = N_b.
 

@@ -1,4 +1,4 @@
-"""Pixel-level cosine tools for teaching and visualisation (SPEC 4.3): the cosine map of one
+"""Pixel-level cosine tools for teaching and visualisation (docs/METHOD.md, section 4): the cosine map of one
 query pixel of image a against every pixel of image b, the full pixel×pixel correlation in
 memory-bounded chunks, and the helpers the cosine-map explorer uses to place a query on the
 feature grid and upsample the map to image pixels. Not used by the training losses."""

@@ -1,4 +1,4 @@
-"""The Jensen–Shannon term of CDC (SPEC 4.3): L_JS on softmax distributions of the pooled
+"""The Jensen–Shannon term of CDC (docs/METHOD.md, section 4): L_JS on softmax distributions of the pooled
 embeddings, and the JS divergence it is made of."""
 
 from __future__ import annotations

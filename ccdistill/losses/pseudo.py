@@ -1,5 +1,5 @@
 """Pseudo labels for target night from the paired day prediction, and the loss on them
-(SPEC 4.5).
+(docs/METHOD.md, section 6).
 
 T_d and T_n show the same place at two times, so the day prediction P_Td (better lit, so more
 reliable) can supervise the night prediction P_Tn. The pair is only coarsely aligned — small

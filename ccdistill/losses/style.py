@@ -1,4 +1,4 @@
-"""Gram-matrix style and the CDS loss (cross-domain style distillation, SPEC 4.4).
+"""Gram-matrix style and the CDS loss (cross-domain style distillation, docs/METHOD.md, section 5).
 
 Style is the second-order statistics of a feature map: which channels fire together,
 regardless of where. CDS compares how much the style changes from day to night on the

@@ -1,4 +1,4 @@
-"""The CCDistill training objective (SPEC 4.6):
+"""The CCDistill training objective (docs/METHOD.md, section 7):
 
     L = λ_seg_d·L_seg(P_Sd) + λ_seg_n·L_seg(P_Sn) + λ_pseudo·L_pseudo(P_Tn)
         + r(t)·(λ_cdc·L_CDC + λ_js·L_JS + λ_cds·L_CDS) [+ λ_oracle·L_seg(P_Tn, y_Tn)]
@@ -81,7 +81,7 @@ class LossWeights:
 
 @dataclass
 class LossOptions:
-    """The inferred choices of the losses (SPEC 4.8); each field maps to a loss argument.
+    """The inferred choices of the losses (docs/METHOD.md, section 10); each field maps to a loss argument.
 
     granularity, grid, distance, symmetric, illumination_pairs: `cdc_loss`.
     tau: `js_loss`. style_mode, gram_center (and distance, symmetric, illumination_pairs):

@@ -1,11 +1,12 @@
-"""The CCDistill networks as the framework figure draws them (SPEC 3): M_d for the day streams
-S_d and T_d, M_n for the night streams S_n and T_n, and the shared projection head."""
+"""The CCDistill networks as the framework figure draws them (docs/METHOD.md, section 3): M_d for
+the day streams S_d and T_d, M_n for the night streams S_n and T_n, and the shared projection
+head. `route_streams` is the one routing of streams to networks (training and the explorers)."""
 
 from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -16,6 +17,7 @@ from ccdistill.models.factory import build_segmenter
 from ccdistill.models.projection import ProjectionHead, check_features
 from ccdistill.models.segmenter import Segmenter, SegmenterOutput
 from ccdistill.models.state_dicts import load_strict
+from ccdistill.streams import NETWORK
 
 NETWORKS: tuple[str, ...] = ("night", "day")  # M_n (deployed by CCDistill), M_d (source-only baseline)
 
@@ -70,6 +72,15 @@ class CCDistillModel(nn.Module):
         """M_d; the very same module as M_n when share_weights=True (registered once)."""
         day = self._modules.get("segmenter_day")
         return self.segmenter_night if day is None else day
+
+    def segmenter_for(self, stream: str) -> Segmenter:
+        """The network that segments `stream` (`streams.NETWORK`): M_d for S_d and T_d, M_n for
+        S_n, T_n and any other name (night images)."""
+        return self.segmenter_day if NETWORK.get(stream) == "day" else self.segmenter_night
+
+    def segmenters(self) -> list[Segmenter]:
+        """The distinct segmenters: [M_d, M_n], or [M_n] alone when share_weights=True."""
+        return list({id(m): m for m in (self.segmenter_day, self.segmenter_night)}.values())
 
     def forward_day(self, x: torch.Tensor) -> SegmenterOutput:
         """M_d on S_d or T_d: x N×3×H×W → (logits N×K×H×W, features N×C×h×w)."""
@@ -132,16 +143,15 @@ class CCDistillModel(nn.Module):
     def parameter_groups(self) -> dict[str, list[nn.Parameter]]:
         """{"segmenters": M_d and M_n parameters (once each when shared), "projection": the
         head's parameters (empty without a head)}; the trainer gives the head 10× lr."""
-        segmenters = {
-            id(p): p for m in (self.segmenter_day, self.segmenter_night) for p in m.parameters()
-        }
+        segmenters = {id(p): p for m in self.segmenters() for p in m.parameters()}
         head = list(self.projection.parameters()) if self.projection is not None else []
         return {"segmenters": list(segmenters.values()), "projection": head}
 
     def load_segmenter_state(
         self, state_dict: Mapping[str, torch.Tensor], source: str = "state_dict"
     ) -> None:
-        """Warm-start M_d and M_n from one source-trained segmenter state dict (SPEC 4.7).
+        """Warm-start M_d and M_n from one source-trained segmenter state dict (docs/TRAINING.md,
+        "The GPU recipe").
 
         Args:
             state_dict: the state dict of a single segmenter (e.g. `deploy().state_dict()` of a
@@ -159,5 +169,16 @@ class CCDistillModel(nn.Module):
                 " (this looks like a whole CCDistillModel state dict: use "
                 "model.load_state_dict instead)"
             )
-        for segmenter in {id(m): m for m in (self.segmenter_day, self.segmenter_night)}.values():
+        for segmenter in self.segmenters():
             load_strict(segmenter, state_dict, source, what_to_do + ".")
+
+
+def route_streams(model: nn.Module, streams: Iterable[str]) -> list[tuple[nn.Module, list[str]]]:
+    """The streams grouped by the network that segments them, in the order they come: one group
+    per distinct network of a CCDistillModel (`segmenter_for`: M_d and M_n, or one network when
+    they share weights); a single segmenter serves every stream."""
+    groups: dict[int, tuple[nn.Module, list[str]]] = {}
+    for stream in streams:
+        network = model.segmenter_for(stream) if isinstance(model, CCDistillModel) else model
+        groups.setdefault(id(network), (network, []))[1].append(stream)
+    return list(groups.values())

@@ -1,4 +1,4 @@
-"""The training-only projection head of CDC (SPEC 4.2): F → e, unit-norm per pixel."""
+"""The training-only projection head of CDC (docs/METHOD.md, section 3): F → e, unit-norm per pixel."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The interface every segmenter shares: one forward pass returns the prediction P and the
-feature map F that CDC and CDS compare (SPEC 3, 4.1)."""
+feature map F that CDC and CDS compare (docs/METHOD.md, section 3)."""
 
 from __future__ import annotations
 

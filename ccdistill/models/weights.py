@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from ccdistill.errors import CheckpointError, InputError, WeightsUnavailableError
-from ccdistill.files import not_a_file
+from ccdistill.runfolder.files import not_a_file
 from ccdistill.models.safe_weights import hash_prefix, load_tensors, verify_sha256
 from ccdistill.models.segmenter import Segmenter
 from ccdistill.models.state_dicts import load_strict

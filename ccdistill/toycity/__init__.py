@@ -1,4 +1,4 @@
-"""ToyCity: the procedurally generated day/night street benchmark (SPEC 5.2).
+"""ToyCity: the procedurally generated day/night street benchmark (docs/DATA.md, Part 1).
 
 Two cities ("source": Cityscapes-like, "target": Dark-Zurich-like) whose scenes are sampled once
 and relit at any night strength:

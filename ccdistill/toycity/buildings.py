@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ccdistill.srgb import srgb_to_linear
+from ccdistill.toycity.srgb import srgb_to_linear
 from ccdistill.toycity.camera import FAR_GROUND
 from ccdistill.toycity.canvas import END_WALL_SUN, FACADE_AMBIENT, FACADE_SUN, ID, N_CAMERA, N_NEG_X, N_POS_X, Drawing
 from ccdistill.toycity.layout import FACADE_BUILDING, SHADOW_LATERAL, SKYLINE_DISTANCE, SKYLINE_TREES, FacadeRun

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ccdistill.srgb import srgb_to_linear
+from ccdistill.toycity.srgb import srgb_to_linear
 from ccdistill.toycity.style import Range
 
 

@@ -2,7 +2,7 @@
 
 World frame (metres): X to the right, Y up, Z forward along the street; the ground is Y = 0 and
 the canonical camera sits at X = 0, Z = 0 at `camera_height`. Two parts are sampled apart so a
-day/night pair can share one and re-sample the other (SPEC 5.2):
+day/night pair can share one and re-sample the other (docs/DATA.md, Part 1):
 
 - `StreetLayout` (static, sampled by `street.sample_layout`): road, sidewalks, kerbs, terrain,
   facades with windows, side streets, fences/walls/hedges, trees, poles, street lamps, traffic

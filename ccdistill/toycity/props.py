@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ccdistill.srgb import srgb_to_linear
+from ccdistill.toycity.srgb import srgb_to_linear
 from ccdistill.toycity.billboards import ellipse, paint, rect, region
 from ccdistill.toycity.canvas import ID, Drawing
 from ccdistill.toycity.layout import Prop

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ccdistill.labels import IGNORE_INDEX
-from ccdistill.srgb import srgb_to_linear
+from ccdistill.toycity.srgb import srgb_to_linear
 from ccdistill.toycity.billboards import ellipse, paint, region
 from ccdistill.toycity.canvas import HOOD_SUN, ID, N_UP, Drawing
 from ccdistill.toycity.layout import Car, Person

@@ -1,6 +1,6 @@
 """The shift controls of ToyCity: how far the target city sits from the source city.
 
-CCDistill faces two shifts at once (SPEC 2): the illumination shift (target day vs target
+CCDistill faces two shifts at once (docs/METHOD.md, section 1): the illumination shift (target day vs target
 night) and the inherent dataset difference (source city vs target city: camera, city style,
 what is on the street). `ShiftSettings` turns each into a number, 1 meaning today's ToyCity:
 

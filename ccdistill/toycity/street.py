@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ccdistill.srgb import srgb_to_linear
+from ccdistill.toycity.srgb import srgb_to_linear
 from ccdistill.toycity.draws import integers, palette_colour, uniform
 from ccdistill.toycity.layout import (
     FACADE_BUILDING, FACADE_CROSSING, FACADE_GAP, PARKING_LANE_WIDTH, SKYLINE_DISTANCE, SKYLINE_TREES,

@@ -14,7 +14,7 @@ The source city is Cityscapes-like (a muted, neutral automotive camera behind a 
 ego-vehicle hood visible, wide tree-lined streets); the target city is Dark-Zurich-like (a
 roof-mounted wide-angle action camera with warm white balance, strong vignetting, soft optics,
 more noise; narrow old-town streets, pastel facades, more parked cars). These differences are
-the "inherent dataset difference" of SPEC section 2.
+the "inherent dataset difference" of docs/METHOD.md, section 1.
 """
 
 from __future__ import annotations

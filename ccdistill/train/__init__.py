@@ -1,6 +1,6 @@
 """The training engine (`ccdistill train` runs it; ccdistill/cli/train.py).
 
-One step is the loss equation of SPEC 4.6:
+One step is the loss equation of docs/METHOD.md, section 7:
 
     L = L_seg(P_Sd) + L_seg(P_Sn) + λ_pseudo L_pseudo + λ_cdc L_CDC + λ_js L_JS + λ_cds L_CDS
 
@@ -9,13 +9,15 @@ entry point runs on one CPU, one GPU or several processes under `torchrun` (DDP)
 
 | module | what it holds |
 |---|---|
-| `trainer.py` | `Trainer` (read first: construction and the `fit` loop) and `train` |
-| `step.py` | the step: poly learning rate, `compute_losses` (the loss equation), backward |
+| `trainer.py` | `Trainer` (read first: every part built in its constructor, and the `fit` loop) and `train` |
+| `step.py` | `TrainingStep`: poly learning rate, `compute_losses` (the loss equation), backward |
 | `forward.py` | `StreamPlan` (which streams a variant needs), `StreamForward`, `stream_images` |
 | `build.py` | seeds, loaders, model, DDP wrapper, mixed precision, optimiser from a Config |
-| `checkpointing.py` | resume, `ckpt_*.pt`, `best.pt`, `deploy.pt`, the finiteness checks |
-| `run_folder.py` | the run folder's lock, fresh/orphan handling, config history, messages |
-| `runlog.py` | `log.csv` / TensorBoard logging and the progress bar |
+| `progress.py` | the progress bar, or plain progress lines outside a terminal |
+| `diagnostics.py` | each loss term's value and gradient share at M_n's features |
+
+What a training writes into its run folder (checkpoints, deploy.pt, logs, lock, config history)
+is ccdistill/runfolder/.
 """
 
 from ccdistill.train.step import poly_lr  # the training notebook plots the schedule from here

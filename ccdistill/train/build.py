@@ -1,5 +1,6 @@
 """What a Trainer is made of, built from a Config: seeds, the stream loaders, the model (wrapped
-for DDP when several processes train), mixed precision and the optimiser (SPEC 4.7)."""
+for DDP when several processes train), mixed precision and the optimiser (docs/TRAINING.md,
+"The GPU recipe")."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from ccdistill.config import Config
-from ccdistill.config_schema import ModelConfig, OptimConfig, TrainConfig
-from ccdistill.distributed import DistributedContext
+from ccdistill.config.schema import ModelConfig, OptimConfig, TrainConfig
+from ccdistill.runtime.distributed import DistributedContext
 from ccdistill.errors import ConfigError
 from ccdistill.models import CCDistillModel
 from ccdistill.streams import STREAMS
@@ -62,7 +63,7 @@ def build_model(m: ModelConfig, device: torch.device) -> CCDistillModel:
     """M_d, M_n and the head, warm-started from model.init_checkpoint when set, on `device`."""
     model = CCDistillModel.from_config(m)
     if m.init_checkpoint:
-        from ccdistill.checkpoint import load_deployed
+        from ccdistill.runfolder.checkpoint import load_deployed
 
         segmenter, _ = load_deployed(m.init_checkpoint, arch=m.arch, num_classes=m.num_classes)
         model.load_segmenter_state(segmenter.state_dict(), source=str(m.init_checkpoint))
@@ -102,5 +103,5 @@ def build_optimizer(model: CCDistillModel, o: OptimConfig) -> torch.optim.Optimi
         {"params": groups["projection"], "lr": o.lr * o.head_lr_mult, "lr_mult": o.head_lr_mult}]
     if o.name == "adamw":  # short CPU schedules: adaptive steps converge in far fewer iterations
         return torch.optim.AdamW(param_groups, lr=o.lr, betas=(o.momentum, 0.999), weight_decay=o.weight_decay)
-    # DANNet's SGD (SPEC 4.7)
+    # DANNet's SGD (docs/TRAINING.md, "The GPU recipe")
     return torch.optim.SGD(param_groups, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)

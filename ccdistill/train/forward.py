@@ -1,5 +1,5 @@
 """The streams through the networks: which streams a variant needs, and the one module (wrapped
-by DDP) that segments them and embeds their features (SPEC 2-4)."""
+by DDP) that segments them and embeds their features (docs/METHOD.md, sections 1-7)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from ccdistill.config import Config
-from ccdistill.models import CCDistillModel, SegmenterOutput
-from ccdistill.streams import DAY_STREAMS, STREAMS, TARGET_STREAMS, needs_embeddings, streams_needed
+from ccdistill.models import CCDistillModel, SegmenterOutput, route_streams
+from ccdistill.streams import STREAMS, TARGET_STREAMS, needs_embeddings, streams_needed
 
 __all__ = ["StreamPlan", "StreamForward", "stream_images"]
 
@@ -50,12 +50,8 @@ class StreamForward(nn.Module):
         """Each stream through its network. bn_streams="joint": the streams of one network
         (S_d with T_d for M_d, S_n with T_n for M_n) share one batch, hence one set of
         BatchNorm statistics, when their sizes match; "per_stream": one call per stream."""
-        networks: dict[int, tuple[nn.Module, list[str]]] = {}
-        for stream in self.plan.streams:
-            network = self.model.segmenter_day if stream in DAY_STREAMS else self.model.segmenter_night
-            networks.setdefault(id(network), (network, []))[1].append(stream)
         outputs: dict[str, SegmenterOutput] = {}
-        for network, streams in networks.values():
+        for network, streams in route_streams(self.model, self.plan.streams):
             same_size = len({tuple(images[s].shape[1:]) for s in streams}) == 1
             if self.bn_streams == "joint" and len(streams) > 1 and same_size:
                 joint = network(torch.cat([images[s] for s in streams]))

@@ -11,20 +11,21 @@ from typing import Callable, Sequence
 
 import torch
 
-from ccdistill.checkpoint import checkpoint_name
 from ccdistill.config import Config
-from ccdistill.config_checks import validate_training_config
-from ccdistill.config_schema import DEPLOYED_STREAM
-from ccdistill.threads import configure_threads
-from ccdistill.distributed import DistributedContext, init_distributed
-from ccdistill.stopping import StopRequest, TrainingInterrupted
+from ccdistill.config.checks import validate_training_config
+from ccdistill.config.schema import DEPLOYED_STREAM
+from ccdistill.runfolder.checkpointing import TrainingCheckpoints
+from ccdistill.runfolder.folder import RunFolder
+from ccdistill.runfolder.log import RunLogger
+from ccdistill.runfolder.names import checkpoint_name
+from ccdistill.runfolder.stopping import StopRequest, TrainingInterrupted
+from ccdistill.runtime.distributed import DistributedContext, init_distributed
+from ccdistill.runtime.threads import configure_threads
 from ccdistill.train.build import (
     amp_dtype, build_forward, build_loaders, build_model, build_optimizer, seed_everything,
 )
-from ccdistill.train.checkpointing import Checkpointing
 from ccdistill.train.forward import StreamPlan
-from ccdistill.train.run_folder import RunFolder
-from ccdistill.train.runlog import RunLogger, progress_reporter
+from ccdistill.train.progress import progress_reporter
 from ccdistill.train.step import TrainingStep
 
 __all__ = ["Hook", "Trainer", "train"]
@@ -32,12 +33,14 @@ __all__ = ["Hook", "Trainer", "train"]
 Hook = Callable[[str, "Trainer"], None]
 
 
-class Trainer(TrainingStep, Checkpointing):
+class Trainer:
     """Builds data, model and optimiser from a Config and trains with exact resume.
 
+    Every part is built here, in `__init__`: the step (`TrainingStep`, ccdistill/train/step.py)
+    and the checkpoints (`TrainingCheckpoints`, ccdistill/runfolder/checkpointing.py) are given
+    what they use; the counters (iteration, best mIoU) live here and are passed to them.
     `hooks` are called as hook(event, trainer) with event in {"after_backward", "after_step"}
-    (used by tests to interrupt a run at a precise point). The step is `TrainingStep.train_step`
-    (ccdistill/train/step.py), the checkpoints are `Checkpointing` (checkpointing.py).
+    (used by tests to interrupt a run at a precise point).
     """
 
     def __init__(self, config: Config, hooks: Sequence[Hook] = ()) -> None:
@@ -56,12 +59,16 @@ class Trainer(TrainingStep, Checkpointing):
         self.amp_dtype = amp_dtype(config.train.amp, self.device)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
         self.optimizer = build_optimizer(self.model, config.optim)
+        self.step = TrainingStep(config, self.context, self.plan, self.model, self.forward, self.optimizer,
+                                 self.scaler, self.amp_dtype, self.output)
+        self.folder = RunFolder(self.output, self.context)
+        self.messages = self.folder.messages  # what the user was told ("resumed from ckpt_… at iteration N")
+        self.saved = TrainingCheckpoints(config, self.context, self.folder, self.model, self.optimizer,
+                                         self.scaler, self.source, self.target)
         self.iteration = 0
         self.best_miou = -math.inf
         self.resumed_from: Path | None = None  # the checkpoint resumed from (None: a fresh run)
         self.config_changes: dict = {}  # stored -> new values accepted on resume (all keys)
-        self.folder = RunFolder(self.output, self.context)
-        self.messages = self.folder.messages  # what the user was told ("resumed from ckpt_… at iteration N")
         self._resume_if_possible()
 
     def _resume_if_possible(self) -> None:
@@ -71,7 +78,9 @@ class Trainer(TrainingStep, Checkpointing):
             self.folder.prepare(self.config.train.resume)
             existing = self.checkpoints()
             if existing:
-                self._resume(existing[-1])
+                resumed = self.saved.resume(existing[-1])
+                self.iteration, self.best_miou = resumed.iteration, resumed.best_miou
+                self.resumed_from, self.config_changes = resumed.checkpoint, resumed.config_changes
             else:
                 self.folder.say(f"starting a new run in {self.output} ({self.config.train.max_iterations} iterations)")
         except BaseException:
@@ -85,6 +94,35 @@ class Trainer(TrainingStep, Checkpointing):
     def _emit(self, event: str) -> None:
         for hook in self.hooks:
             hook(event, self)
+
+    # ------------------------------------------------------ the parts, at the current iteration
+    @property
+    def meta(self) -> dict:
+        """What a checkpoint of this training says about its model (arch, classes, normalisation, iteration)."""
+        return self.saved.meta(self.iteration)
+
+    def checkpoints(self) -> list[Path]:
+        """The run's `ckpt_<7 digits>.pt` files, oldest first (sorted by iteration)."""
+        return self.saved.checkpoints()
+
+    def train_step(self) -> dict[str, float]:
+        """One optimiser step over `grad_accum` micro-batches; returns the logged terms."""
+        logged = self.step(self.source, self.target, self.iteration, emit=self._emit)
+        self.iteration += 1
+        return logged
+
+    def save_checkpoint(self) -> Path | None:
+        """`ckpt_<iteration>.pt` of the current iteration (main rank), keeping the newest train.keep_last."""
+        return self.saved.save_checkpoint(self.iteration, self.best_miou)
+
+    def save_deployable(self) -> Path | None:
+        """`deploy.pt`: the deployed segmenter (M_n; M_d for source_only) and its meta."""
+        return self.saved.save_deployable(self.iteration)
+
+    def deployed(self, device: str | torch.device | None = None) -> torch.nn.Module:
+        """The segmenter `deploy.pt` holds, in eval mode on `device` (default: the training
+        device). Written when `fit()` completes."""
+        return self.saved.deployed(device)
 
     # ----------------------------------------------------------------- the loop
     def validate(self) -> dict:
@@ -157,13 +195,13 @@ class Trainer(TrainingStep, Checkpointing):
         result: dict = {}
         self.context.average_buffers(self.model)
         # Checked on every rank, before rank 0 alone decides whether best.pt is written.
-        self._check_savable("best.pt (validation)", self._training_tensors())
+        self.saved.check_savable("best.pt (validation)", self.saved.training_tensors(), self.iteration)
         if self.context.is_main:
             result = self.validate()
             logger.validation(self.iteration, result, self.meta["class_names"])
             if result["miou"] > self.best_miou:
                 self.best_miou = result["miou"]
-                self.save_best()
+                self.saved.save_best(self.iteration, self.best_miou)
             report(f"validation at iteration {self.iteration}: mIoU {100 * result['miou']:.2f} "
                    f"(best {100 * self.best_miou:.2f})")
         self.context.barrier()
@@ -173,7 +211,7 @@ class Trainer(TrainingStep, Checkpointing):
 def train(config: Config, hooks: Sequence[Hook] = ()) -> Trainer:
     """Train a run to completion. With train.resume=auto (default) a folder holding checkpoints
     of the same configuration is resumed (`trainer.resumed_from`, `trainer.messages` say so);
-    train.resume=fresh starts over, moving the old run aside; see ccdistill/resume.py."""
+    train.resume=fresh starts over, moving the old run aside; see ccdistill/runfolder/resume.py."""
     trainer = Trainer(config, hooks)
     try:
         trainer.fit()

@@ -1,4 +1,4 @@
-"""Interactive day/night explorers for the notebooks (issue 8, item 3; SPEC 7).
+"""Interactive day/night explorers for the notebooks (issue 8, item 3; notebooks/README.md).
 
 Each explorer is a class built from explicit ipywidgets controls (`.widget` displays it; a
 Jupyter cell showing the object displays it too) whose callbacks recompute from arrays cached at

@@ -16,7 +16,7 @@ from __future__ import annotations
 import io
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -25,17 +25,19 @@ from PIL import Image
 
 from ccdistill.data.transforms import image_to_tensor
 from ccdistill.normalization import IMAGENET
-from ccdistill.streams import DAY_STREAMS, STREAMS
 from ccdistill.errors import InputError
-from ccdistill.notebook import require  # one sentence for a missing optional dependency
 from ccdistill.labels import IGNORE_INDEX, NUM_CLASSES, PALETTE
+from ccdistill.models import route_streams
+from ccdistill.notebook import require  # one sentence for a missing optional dependency
+from ccdistill.streams import STREAMS
+from ccdistill.viz._checks import check_choice, check_integer, check_number
 
 
 require("matplotlib", "ccdistill.viz")  # one sentence instead of a traceback
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-# The paper's stream symbols; day streams go through M_d, night streams through M_n (SPEC 3).
+# The paper's stream symbols; day streams go through M_d, night streams through M_n (route_streams).
 STREAM_NAMES = STREAMS  # the stream table lives in ccdistill.streams
 # One colour per stream/domain for scatter plots and legends (source blue, target orange; day
 # light, night dark), fixed so every notebook colours a stream the same way.
@@ -194,16 +196,16 @@ def stream_outputs(model: torch.nn.Module, images: Mapping[str, np.ndarray]) -> 
     model.eval()
     try:
         device = _device(model)
-        groups: dict[tuple[Any, tuple[int, ...]], list[tuple[str, np.ndarray]]] = {}
-        for name, stack in images.items():
-            stack = as_image_stack(name, stack)
-            if hasattr(model, "forward_day"):
-                forward = model.forward_day if name in DAY_STREAMS else model.forward_night
-            else:
-                forward = model
-            groups.setdefault((forward, stack.shape[1:]), []).append((name, stack))
+        stacks = {name: as_image_stack(name, stack) for name, stack in images.items()}
+        groups: dict[tuple[int, tuple[int, ...]], list[tuple[str, np.ndarray]]] = {}
+        networks: dict[int, torch.nn.Module] = {}
+        for network, names in route_streams(model, stacks):
+            networks[id(network)] = network
+            for name in names:
+                groups.setdefault((id(network), stacks[name].shape[1:]), []).append((name, stacks[name]))
         outputs: dict[str, Any] = {}
-        for (forward, _), members in groups.items():
+        for (network_id, _), members in groups.items():
+            forward = networks[network_id]
             batch = images_to_batch(np.concatenate([stack for _, stack in members]), device,
                                     model_normalization(model))
             out = forward(batch)
@@ -231,80 +233,6 @@ def output_stride(model: torch.nn.Module) -> int | None:
     segmenter = model.deploy() if hasattr(model, "deploy") else model
     stride = getattr(segmenter, "output_stride", None)
     return int(stride) if stride is not None else None
-
-
-# --------------------------------------------------------------------------------------------
-# Checks of a value a control (or a plot function's argument) takes: one sentence naming the
-# argument, the value, what was expected and what to do; the constructor, update() and the
-# plot functions call the same ones.
-
-
-def _given(value: Any) -> str:
-    return f"{value!r} (a {type(value).__name__})"
-
-
-def _is_integer(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
-
-
-def check_integer(name: str, value: Any, low: int, high: int, what: str = "") -> int:
-    """`value` as an int if it is an integer (not a bool) in [low, high], else InputError."""
-    expected = f"{name} must be an integer from {low} to {high}{what}"
-    if not _is_integer(value):
-        example = low
-        if isinstance(value, (str, float)) and not isinstance(value, bool):
-            try:
-                number = float(value)
-                if number.is_integer() and low <= number <= high:
-                    example = int(number)
-            except ValueError:
-                pass
-        raise InputError(f"{expected}; got {_given(value)}: pass an int, e.g. {name}={example}")
-    if not low <= value <= high:
-        raise InputError(f"{expected}; got {value}: pass a value in that range, e.g. {name}={min(max(value, low), high)}")
-    return int(value)
-
-
-def check_number(name: str, value: Any, low: float, high: float, what: str = "") -> float:
-    """`value` as a float if it is a finite real number (not a bool) in [low, high], else InputError."""
-    expected = f"{name} must be a number from {low:g} to {high:g}{what}"
-    if not _is_real(value):
-        raise InputError(f"{expected}; got {_given(value)}: pass a float, e.g. {name}={low:g}")
-    if not math.isfinite(value) or not low <= value <= high:
-        example = min(max(value, low), high) if math.isfinite(value) else low
-        raise InputError(f"{expected}; got {value}: pass a value in that range, e.g. {name}={example:g}")
-    return float(value)
-
-
-def check_choice(name: str, value: Any, choices: Sequence[str], unavailable: Mapping[str, str] | None = None,
-                 what: str = "") -> str:
-    """`value` if it is one of `choices` (strings), else InputError; a known value that this
-    explorer cannot offer (`unavailable`: value → why, with what to do) says why."""
-    listed = ", ".join(repr(c) for c in choices)
-    if isinstance(value, str) and value in choices:
-        return value
-    if isinstance(value, str) and unavailable and value in unavailable:
-        raise InputError(f"{name}={value!r} is not available here{what}: {unavailable[value]} "
-                         f"(available: {listed})")
-    raise InputError(f"{name} must be one of {listed}{what}; got {_given(value)}: pass e.g. {name}={choices[0]!r}")
-
-
-def check_flag(name: str, value: Any) -> bool:
-    """`value` if it is a bool, else InputError (1, "yes" and None are not flags)."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise InputError(f"{name} must be True or False; got {_given(value)}: pass {name}=True or {name}=False")
-    return bool(value)
-
-
-def check_count(name: str, value: Any, low: int = 1) -> int:
-    """`value` as an int if it is an integer ≥ low (not a bool), else InputError."""
-    if not _is_integer(value) or value < low:
-        raise InputError(f"{name} must be an integer ≥ {low}; got {_given(value)}: pass e.g. {name}={max(low, 1)}")
-    return int(value)
 
 
 class FastFigure:

@@ -1,5 +1,5 @@
 """Correlation explorer: the four CDC correlations of a batch as matrices, teacher beside
-student, and the L_CDC they give (SPEC 4.3).
+student, and the L_CDC they give (docs/METHOD.md, section 4).
 
     explorer = CorrelationExplorer(model, toy_streams(n=4))
     explorer.update(granularity="token", grid=2)
@@ -18,6 +18,7 @@ from matplotlib import colormaps
 
 from ccdistill.errors import InputError
 from ccdistill.losses import cdc_loss, content_correlation
+from ccdistill.viz._checks import check_integer, check_choice
 from ccdistill.viz._common import (
     DEFAULT_DPI,
     DIVERGING_CMAP,
@@ -28,8 +29,6 @@ from ccdistill.viz._common import (
     Explorer,
     FastFigure,
     as_image_stack,
-    check_choice,
-    check_integer,
     colour_bar,
     colour_range,
     save_figure,

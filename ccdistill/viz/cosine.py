@@ -17,6 +17,7 @@ import torch
 
 from ccdistill.errors import InputError
 from ccdistill.losses import cosine_map, feature_cell, upsample_map
+from ccdistill.viz._checks import check_choice
 from ccdistill.viz._common import (
     DEFAULT_DPI,
     FONT,
@@ -25,7 +26,6 @@ from ccdistill.viz._common import (
     Explorer,
     FastFigure,
     as_image_stack,
-    check_choice,
     colour_bar,
     colour_range,
     image_axes,

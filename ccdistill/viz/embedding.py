@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from ccdistill.errors import InputError
 from ccdistill.labels import CLASS_NAMES, IGNORE_INDEX
+from ccdistill.viz._checks import check_choice, check_count
 from ccdistill.viz._common import (
     DEFAULT_DPI,
     FONT,
@@ -26,8 +27,6 @@ from ccdistill.viz._common import (
     Explorer,
     FastFigure,
     as_image_stack,
-    check_choice,
-    check_count,
     class_colours,
     require,
     save_figure,

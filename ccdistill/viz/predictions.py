@@ -1,6 +1,6 @@
 """Prediction browser: an image slider over a split, the ground truth and two (or more) models
 side by side — e.g. source-only vs CCDistill — by night or on the paired day image, with the
-per-image IoU (SPEC 6).
+per-image IoU (docs/TRAINING.md, "Evaluation").
 
     split = load_toycity_split("data/toycity", "val", size=(128, 256))
     browser = PredictionBrowser({"source-only": baseline, "CCDistill": model.deploy()}, split)
@@ -21,15 +21,13 @@ from ccdistill.errors import InputError
 from ccdistill.evaluation import ConfusionMatrix, predict
 from ccdistill.data.transforms import resize_sample
 from ccdistill.labels import CLASS_NAMES, IGNORE_INDEX, NUM_CLASSES, PALETTE
+from ccdistill.viz._checks import check_integer, check_choice, check_count
 from ccdistill.viz._common import (
     DEFAULT_DPI,
     FONT,
     Explorer,
     FastFigure,
     as_image_stack,
-    check_choice,
-    check_count,
-    check_integer,
     image_axes,
     images_to_batch,
     model_normalization,

@@ -1,5 +1,5 @@
 """Gram/style explorer: one ToyCity scene per city re-rendered at a night strength, its Gram
-matrix compared with the day image's, between the cities too, and L_CDS (SPEC 4.4).
+matrix compared with the day image's, between the cities too, and L_CDS (docs/METHOD.md, section 5).
 
     explorer = GramExplorer(model)                  # a source and a target scene
     for t in (0.0, 0.5, 1.0):
@@ -19,6 +19,7 @@ import torch
 from ccdistill.errors import InputError
 from ccdistill.losses import cds_loss, gram_difference, gram_matrix
 from ccdistill.toycity import Scene, render, sample_scene
+from ccdistill.viz._checks import check_number, check_choice, check_flag
 from ccdistill.viz._common import (
     DEFAULT_DPI,
     DIVERGING_CMAP,
@@ -26,9 +27,6 @@ from ccdistill.viz._common import (
     STREAM_COLOURS,
     Explorer,
     FastFigure,
-    check_choice,
-    check_flag,
-    check_number,
     colour_bar,
     image_axes,
     save_figure,

@@ -1,5 +1,6 @@
 """Translation explorer: S_d → S_n by FDA (with its β), Lab/Reinhard transfer, photometric
-relighting or the true night rendering, beside the target-night reference (SPEC 5.3).
+relighting or the true night rendering, beside the target-night reference
+(docs/DATA.md, "S_d → S_n translation").
 
     streams = toy_streams(n=1, size=(256, 512))
     explorer = TranslationExplorer(streams["S_d"][0], streams["T_n"][0], true_night=streams["S_n"][0])
@@ -17,14 +18,13 @@ import numpy as np
 
 from ccdistill.data.translate import MAX_BETA, fda_translate, lab_statistics, lab_translate, relight
 from ccdistill.errors import InputError
+from ccdistill.viz._checks import check_number, check_choice
 from ccdistill.viz._common import (
     DEFAULT_DPI,
     FONT,
     Explorer,
     FastFigure,
     as_image_stack,
-    check_choice,
-    check_number,
     image_axes,
     new_figure,
     save_figure,

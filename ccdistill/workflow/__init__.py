@@ -13,10 +13,12 @@ explorers, the method's quantities on rendered ToyCity scenes, the paper recipe.
 | `compare` | `prediction_browser`, `embedding_view`, `load_runs` |
 | `toy` | `toy_features`, `toy_cosine_maps`, `toy_style` |
 | `recipe` | `paper_recipe`: the two-stage GPU commands and whether this machine can run them |
+| `lab` | `train_row`: one registry row of the ablation lab trained under the notebook's profile |
 """
 
 from ccdistill.workflow.compare import embedding_view, load_runs, prediction_browser
 from ccdistill.workflow.curves import LiveLossCurves, plot_loss_curves, read_log
+from ccdistill.workflow.lab import train_row
 from ccdistill.workflow.recipe import Recipe, paper_recipe
 from ccdistill.workflow.runs import (TrainedRun, config_from_run, evaluate_run, preview_model, stored_config,
                                      train_or_load)
@@ -27,5 +29,5 @@ __all__ = [
     "LiveLossCurves", "plot_loss_curves", "read_log",
     "Recipe", "paper_recipe",
     "TrainedRun", "config_from_run", "evaluate_run", "preview_model", "stored_config", "train_or_load",
-    "toy_cosine_maps", "toy_features", "toy_style",
+    "toy_cosine_maps", "toy_features", "toy_style", "train_row",
 ]

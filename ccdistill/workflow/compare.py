@@ -25,7 +25,7 @@ STREAM_LABELS = {"S_d": "label", "S_n": "label", "T_n": "label_T_n"}  # toy_stre
 
 def load_runs(runs: Mapping[str, RunLike], device: str | torch.device = "cpu") -> tuple[dict[str, Any], tuple | None]:
     """{name: run} -> ({name: segmenter in eval mode}, the first run's recorded eval size or None)."""
-    from ccdistill.checkpoint import load_deployed
+    from ccdistill.runfolder.checkpoint import load_deployed
     from ccdistill.workflow.runs import TrainedRun, deploy_path
 
     if not runs:

@@ -1,5 +1,5 @@
-"""Loss curves of a run from its `log.csv` (one column per loss term), drawn once or live while
-the Trainer trains.
+"""Loss curves of a run from its `log.csv` (one column per loss term; written and read by
+ccdistill/runfolder/log.py), drawn once or live while the Trainer trains.
 
     plot_loss_curves("runs/toycity/log.csv", max_iterations=600)   # a Figure
     Trainer(config, hooks=[LiveLossCurves(config)]).fit()           # redrawn in the notebook
@@ -11,7 +11,6 @@ a notebook stored after the run shows the last frame, and outside IPython nothin
 
 from __future__ import annotations
 
-import csv
 import os
 import time
 from pathlib import Path
@@ -20,26 +19,10 @@ from typing import Any, Mapping
 import numpy as np
 from matplotlib.figure import Figure
 
-# Columns of log.csv that are not loss terms.
-NOT_TERMS = ("iteration", "lr", "seconds")
+from ccdistill.runfolder.log import loss_terms, read_log
+
 PANELS_PER_ROW = 4
 MIN_REDRAW_SECONDS = 2.0  # a redraw (JPEG of a few panels) costs ~0.1 s: at most one per 2 s
-
-
-def read_log(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """log.csv -> {column: float values}, iteration first ({} for a missing or empty file)."""
-    path = Path(path)
-    if not path.is_file():
-        return {}
-    with open(path, newline="") as file:
-        rows = list(csv.DictReader(file))
-    return {key: np.asarray([float(row[key]) for row in rows]) for key in (rows[0] if rows else {})}
-
-
-def loss_terms(log: Mapping[str, np.ndarray]) -> list[str]:
-    """The loss-term columns of a log, `total` first, in the order the trainer logged them."""
-    terms = [name for name in log if name not in NOT_TERMS]
-    return sorted(terms, key=lambda name: name != "total")
 
 
 def plot_loss_curves(

@@ -21,14 +21,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import Any, Iterator
 
 from ccdistill.config import Config, flatten, load_config
 from ccdistill.errors import InputError
-
-DEPLOY_NAME = "deploy.pt"
+from ccdistill.runfolder.names import DEPLOY_NAME, LOG_NAME
+from ccdistill.runfolder.resume import config_changes, stored_config
 
 
 @dataclass
@@ -81,14 +79,13 @@ class _StatusLines:
         sys.stdout.flush()
 
 
-def stored_config(folder: str | os.PathLike) -> dict | None:
-    """The configuration the run in `folder` was last trained with, as a plain dict: its newest
-    `config.resume-<iteration>.yaml`, else `config.yaml`; None when it holds neither."""
-    folder = Path(folder)
-    history = sorted(folder.glob("config.resume-*.yaml")) or [folder / "config.yaml"]
-    if not history[-1].is_file():
-        return None
-    return yaml.safe_load(history[-1].read_text(encoding="utf-8"))
+@contextlib.contextmanager
+def status_on_stdout(project: str | os.PathLike) -> Iterator[None]:
+    """Send the Trainer's and `train_or_load`'s status lines (stderr, absolute paths) to stdout
+    with paths relative to `project`: a stored notebook then shows them as plain text, not as red
+    stderr boxes carrying the machine's folders."""
+    with contextlib.redirect_stderr(_StatusLines(Path(project))):
+        yield
 
 
 def config_from_run(folder: str | os.PathLike) -> Config:
@@ -106,8 +103,6 @@ def config_from_run(folder: str | os.PathLike) -> Config:
 
 def _finished_deploy(config: Config) -> Path | None:
     """deploy.pt of `config.output` if a finished run of this configuration wrote it."""
-    from ccdistill.resume import config_changes
-
     deploy = Path(config.output) / DEPLOY_NAME
     if config.train.resume == "fresh" or not deploy.is_file():
         return None
@@ -130,8 +125,8 @@ def train_or_load(config: Config, live: bool = True, device: str | None = None) 
     Returns:
         TrainedRun (segmenter, folder, config, loaded, messages, meta).
     """
-    from ccdistill.checkpoint import load_deployed
-    from ccdistill.distributed import resolve_device
+    from ccdistill.runfolder.checkpoint import load_deployed
+    from ccdistill.runtime.distributed import resolve_device
     from ccdistill.notebook import project_root, shown_path
     from ccdistill.train import Trainer
     from ccdistill.workflow.curves import LiveLossCurves, in_kernel
@@ -153,10 +148,10 @@ def train_or_load(config: Config, live: bool = True, device: str | None = None) 
     if live and in_kernel():
         # The live figure shows the progress; a tqdm widget would be stored without its state.
         config = dataclasses.replace(config, train=dataclasses.replace(config.train, progress=False))
-        curves = LiveLossCurves(folder / "log.csv", config.train.max_iterations)
+        curves = LiveLossCurves(folder / LOG_NAME, config.train.max_iterations)
         hooks.append(curves)
     started = time.perf_counter()
-    status = contextlib.redirect_stderr(_StatusLines(project_root())) if in_kernel() else contextlib.nullcontext()
+    status = status_on_stdout(project_root()) if in_kernel() else contextlib.nullcontext()
     with status:
         trainer = Trainer(config, hooks=hooks)
         first = trainer.iteration

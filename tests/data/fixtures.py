@@ -1,4 +1,4 @@
-"""Tiny dataset trees with the REAL file-name patterns of SPEC 5.1, written into a tmp folder.
+"""Tiny dataset trees with the REAL file-name patterns (docs/DATA.md, Part 2), written into a tmp folder.
 
 Every image is a block scene: each 8×8 block has one trainId and is painted in that class's
 palette colour, so a test can check that an image and its label still coincide after loading

@@ -1,4 +1,4 @@
-"""Real-dataset loaders on fixture trees with the official file-name patterns (SPEC 5.1)."""
+"""Real-dataset loaders on fixture trees with the official file-name patterns (docs/DATA.md, Part 2)."""
 
 from __future__ import annotations
 

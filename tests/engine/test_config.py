@@ -1,7 +1,7 @@
 import pytest
 
 from ccdistill.config import load_config, valid_keys
-from ccdistill.config_schema import VARIANTS
+from ccdistill.config.schema import VARIANTS
 from ccdistill.errors import ConfigError
 from tests.engine.helpers import CONFIG
 

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from ccdistill.config import load_config
-from ccdistill.diagnostics import format_reports, term_reports
+from ccdistill.train.diagnostics import format_reports, term_reports
 from ccdistill.train import Trainer
 
 from .helpers import CONFIG, ci_overrides

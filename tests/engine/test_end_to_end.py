@@ -7,7 +7,7 @@ import csv
 import pytest
 import torch
 
-from ccdistill.checkpoint import load_deployed
+from ccdistill.runfolder.checkpoint import load_deployed
 from ccdistill.cli import main
 from ccdistill.models import CCDistillModel
 from tests.engine.helpers import CONFIG, ci_overrides

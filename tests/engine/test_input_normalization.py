@@ -9,7 +9,7 @@ import torch
 
 import ccdistill.data
 import ccdistill.data.build
-from ccdistill.checkpoint import deploy_payload, load_deployed, save_atomic
+from ccdistill.runfolder.checkpoint import deploy_payload, load_deployed, save_atomic
 from ccdistill.cli import main
 from ccdistill.config import load_config
 from ccdistill.data.transforms import tensor_to_image

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ccdistill.config import load_config
-from ccdistill.config_checks import check_recipe
+from ccdistill.config.checks import check_recipe
 from ccdistill.errors import ConfigError
 from ccdistill.train import Trainer
 

@@ -18,9 +18,9 @@ import torch
 import yaml
 
 from ccdistill.config import load_config
-from ccdistill.files import current_umask, write_atomic
+from ccdistill.runfolder.files import current_umask, write_atomic
 from ccdistill.train import train
-from ccdistill.train.runlog import BarProgress, PlainProgress, progress_reporter, redraws_in_place
+from ccdistill.train.progress import BarProgress, PlainProgress, progress_reporter, redraws_in_place
 from tests.engine.helpers import CONFIG, ci_overrides
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from ccdistill.errors import ConfigError
-from ccdistill.threads import thread_setting
+from ccdistill.runtime.threads import thread_setting
 
 
 def _in_fresh_python(code: str, **env: str) -> str:
@@ -31,7 +31,7 @@ def test_the_user_keeps_their_own_wait_policy_and_can_switch_the_policy_off():
 
 
 def test_a_thread_count_is_applied_by_configure_threads():
-    code = "import ccdistill.threads as t, torch; t.configure_threads(); print(torch.get_num_threads())"
+    code = "import ccdistill.runtime.threads as t, torch; t.configure_threads(); print(torch.get_num_threads())"
     assert _in_fresh_python(code, CCDISTILL_THREADS="1") == "1"
 
 

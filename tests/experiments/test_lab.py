@@ -15,10 +15,10 @@ from ccdistill.experiments import load_registry
 from ccdistill.experiments.lab import (
     budget_note, class_indices, compare, describe_missing, describe_pair, group_miou, in_group, lab_comparison_markdown,
     lab_config, missing, per_class_means, plot_class_iou, plot_pairs, plot_seeds, seed_table, seed_table_markdown,
-    status_on_stdout,
 )
 from ccdistill.experiments.results import write_json_atomic
 from ccdistill.experiments.table import collect
+from ccdistill.workflow.runs import status_on_stdout
 
 # (static IoU, dynamic IoU) by row and seed: static classes 0-10 all get the first value, person
 # and car (11, 13) the second, the other dynamic classes are absent (None) as in ToyCity.

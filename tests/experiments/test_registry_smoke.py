@@ -18,7 +18,7 @@ from ccdistill.errors import ConfigError
 from ccdistill.experiments import REGISTRY_FILE, Runner, load_registry, run_config
 from ccdistill.experiments.cli import main
 from ccdistill.experiments.runner import run_status
-from ccdistill.stopping import TrainingInterrupted
+from ccdistill.runfolder.stopping import TrainingInterrupted
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED_ROWS = ["source_only", "pseudo", "full", "oracle", "cdc", "cds", "no_js", "no_proj", "seg_night",

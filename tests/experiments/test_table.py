@@ -10,7 +10,8 @@ from scipy.stats import ttest_rel
 
 from ccdistill.experiments import load_registry
 from ccdistill.experiments.results import write_json_atomic
-from ccdistill.experiments.table import collect, goal_checks, paired_comparison, render_table
+from ccdistill.experiments.report import render_table
+from ccdistill.experiments.table import collect, goal_checks, paired_comparison
 
 # test mIoU by row and seed; `cdc` lacks seed 2.
 TEST_MIOU = {"source_only": [0.10, 0.11, 0.12], "pseudo": [0.20, 0.21, 0.19], "full": [0.28, 0.29, 0.30],

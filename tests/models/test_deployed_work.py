@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from ccdistill.bench import work_count
+from ccdistill.evaluation.bench import work_count
 from ccdistill.models import CCDistillModel, build_segmenter
 
 

@@ -9,7 +9,7 @@ from ccdistill.errors import InputError
 from ccdistill.models import SEGMENTER_NAMES, Segmenter, SegmenterOutput, build_segmenter
 
 NUM_CLASSES = 5
-# (feature channels C, output stride) as SPEC 4.1 and the brief fix them.
+# (feature channels C, output stride) as docs/METHOD.md, section 3 gives them.
 EXPECTED = {
     "deeplabv2_resnet101": (2048, 8),
     "pspnet_resnet101": (512, 8),

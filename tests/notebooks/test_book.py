@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from ccdistill.notebook_files import read, solution_notebooks
+from ccdistill.notebook.files import read, solution_notebooks
 from tests.notebooks.test_browser import CHROMIUM_ARGS, chromium  # noqa: F401 (the fixture)
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,4 +1,4 @@
-"""Graded exercises (ccdistill/grading.py, nbgrader's metadata): every exercise has points, visible
+"""Graded exercises (ccdistill/notebook/grading.py, nbgrader's metadata): every exercise has points, visible
 and hidden tests; the release carries no solution line and no hidden test; grading gives the
 solution full marks, the untouched release zero, a planted wrong answer exactly that exercise's
 points off, and rejects every common wrong answer listed in wrong_answers.py.
@@ -23,10 +23,10 @@ nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
 pytest.importorskip("nbclient")
 
-from ccdistill.grading import (  # noqa: E402
+from ccdistill.notebook.grading import (  # noqa: E402
     HIDDEN_BEGIN, HIDDEN_END, answer_metadata, exercises, grade_notebook, grading_problems, graded_tests_metadata,
 )
-from ccdistill.notebook_files import (  # noqa: E402
+from ccdistill.notebook.files import (  # noqa: E402
     END, HINT_PATTERN, from_script, read, solution_notebooks, student_copy, write,
 )
 
@@ -129,7 +129,7 @@ def test_the_release_holds_no_solution_line_and_no_hidden_test(tmp_path):
 
 def test_release_refuses_to_overwrite_the_solutions(tmp_path):
     from ccdistill.errors import InputError
-    from ccdistill.grading import write_release
+    from ccdistill.notebook.grading import write_release
 
     with pytest.raises(InputError, match="overwrite the solution"):
         write_release(NOTEBOOKS, NOTEBOOKS)
@@ -150,7 +150,7 @@ def test_grading_rules_reject_broken_metadata():
 
 
 def test_shared_setup_runs_only_the_cells_the_exercises_need():
-    from ccdistill.grading import needed_cells
+    from ccdistill.notebook.grading import needed_cells
 
     notebook = from_script("# %%\nnb = 1\n# %%\nimport math\nx = math.pi\n# %%\nimport matplotlib.pyplot as plt\n"
                            "fig, ax = plt.subplots(); ax.plot([x])\n# %%\n!echo {x}\ny = 2\n# %%\nunused = 3\n# %%\n"
@@ -250,7 +250,7 @@ def _cases(path: Path) -> tuple[dict, dict]:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
 def test_grading_the_notebook_gives_the_points_each_case_deserves(path):
-    from ccdistill.grading import points_table
+    from ccdistill.notebook.grading import points_table
 
     submissions, failing = _cases(path)
     grades = grade_notebook(path, submissions, profile="ci", shared_setup=True, timeout=600)

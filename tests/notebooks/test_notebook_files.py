@@ -1,4 +1,4 @@
-"""The stored notebooks follow the rules of ccdistill/notebook_files.py (outputs of one clean
+"""The stored notebooks follow the rules of ccdistill/notebook/files.py (outputs of one clean
 run, counts in order, no widget state, size, names, explorers driven and asserted, Summary and
 Exercises with marked solutions), and their student copies are in sync."""
 
@@ -14,7 +14,7 @@ import pytest
 nbformat = pytest.importorskip("nbformat")
 
 from ccdistill.errors import InputError  # noqa: E402
-from ccdistill.notebook_files import (  # noqa: E402
+from ccdistill.notebook.files import (  # noqa: E402
     check_notebook, from_script, solution_notebooks, stale_student_copies, student_copy, text, write,
     write_student_copies,
 )

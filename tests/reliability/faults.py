@@ -14,7 +14,7 @@ from ccdistill.cli import main
 
 def deploy_checkpoint(path: Path, num_classes: int = 19, meta: bool = True) -> Path:
     """A deploy.pt of an untrained `tiny` segmenter, as `ccdistill train` writes it."""
-    from ccdistill.checkpoint import deploy_payload, save_atomic
+    from ccdistill.runfolder.checkpoint import deploy_payload, save_atomic
     from ccdistill.models import build_segmenter
 
     segmenter = build_segmenter("tiny", num_classes=num_classes, weights=None)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from ccdistill.checkpoint import first_non_finite, save_atomic
+from ccdistill.runfolder.checkpoint import first_non_finite, save_atomic
 from ccdistill.config import load_config
 from ccdistill.errors import TrainingDivergedError
 from ccdistill.train import Trainer, train

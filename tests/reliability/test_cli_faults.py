@@ -17,8 +17,8 @@ from torch.utils.data import DataLoader, Dataset
 
 from ccdistill import cli
 from ccdistill.cli.args import optional_size, parse_size
-from ccdistill.cli.messages import os_error_message, user_message
-from ccdistill.errors import DataError, InputError
+from ccdistill.cli.messages import os_error_message
+from ccdistill.errors import DataError, InputError, user_message
 from ccdistill.toycity import generate_toycity
 from tests.data.fixtures import block_scene, make_darkzurich, write_png
 from tests.reliability.faults import assert_clear, deploy_checkpoint, read_only, run_cli

@@ -9,9 +9,9 @@ import pytest
 
 from ccdistill.cli import main
 from ccdistill.config import load_config
-from ccdistill.config_checks import validate_training_config
+from ccdistill.config.checks import validate_training_config
 from ccdistill.errors import ConfigError
-from ccdistill.runlock import RunFolderError
+from ccdistill.runfolder.lock import RunFolderError
 from ccdistill.train import Trainer
 from tests.engine.helpers import CONFIG, ci_overrides
 

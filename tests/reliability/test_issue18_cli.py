@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ccdistill.cli import main
-from ccdistill.doctor import extra_requirements, missing_extras
+from ccdistill.runtime.doctor import extra_requirements, missing_extras
 from tests.data.fixtures import make_darkzurich
 from tests.reliability.faults import assert_clear, deploy_checkpoint, run_cli
 
@@ -64,7 +64,7 @@ def test_export_without_force_names_the_option(capsys, tmp_path):
 
 
 def test_doctor_names_a_missing_notebook_extra(monkeypatch, capsys):
-    from ccdistill import doctor
+    from ccdistill.runtime import doctor
 
     real = doctor.installed_version
     monkeypatch.setattr(doctor, "installed_version",

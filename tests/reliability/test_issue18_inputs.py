@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ccdistill.checkpoint import load_deployed
+from ccdistill.runfolder.checkpoint import load_deployed
 from ccdistill.cli import main
 from ccdistill.config import MAX_YAML_BYTES, load_config, read_yaml_file
 from ccdistill.errors import CheckpointError, ConfigError, InputError

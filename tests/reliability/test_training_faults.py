@@ -18,8 +18,8 @@ import torch
 from ccdistill.cli import main
 from ccdistill.config import load_config
 from ccdistill.errors import CCDistillError, ConfigError
-from ccdistill.runlock import LOCK_NAME, RunLockedError
-from ccdistill.stopping import TrainingInterrupted
+from ccdistill.runfolder.lock import LOCK_NAME, RunLockedError
+from ccdistill.runfolder.stopping import TrainingInterrupted
 from ccdistill.train import Trainer, train
 from tests.engine.helpers import CONFIG, ci_overrides
 
@@ -98,7 +98,7 @@ def test_a_trainer_holds_the_lock_until_fit_ends_and_a_second_process_is_refused
     run = tmp_path / "run"
     trainer = Trainer(_config(toycity_root, run))
     assert (run / LOCK_NAME).exists()
-    code = ("import sys; from ccdistill.runlock import RunLock\n"
+    code = ("import sys; from ccdistill.runfolder.lock import RunLock\n"
             f"RunLock({str(run)!r}).acquire()")
     refused = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True,
                              env={**os.environ, "PYTHONPATH": str(REPO)})

@@ -107,7 +107,7 @@ def test_a_malicious_checkpoint_is_refused_with_the_whole_security_reason(tmp_pa
     """torch's refusal message used to be cut at 200 characters, losing why the file was refused."""
     import pickle
 
-    from ccdistill.checkpoint import TRAIN_FORMAT, read_checkpoint
+    from ccdistill.runfolder.checkpoint import TRAIN_FORMAT, read_checkpoint
 
     marker = tmp_path / "ran.txt"
 

@@ -1,11 +1,11 @@
-"""Configuration: YAML files in configs/, profiles, variants, command-line overrides.
+"""Loading a configuration: YAML files in configs/, profiles, variants, command-line overrides.
 
 A run's configuration is composed in this order, later winning:
 dataclass defaults <- YAML file <- profile (configs/profiles/<name>.yaml) <- variant <- `key=value`
 overrides. Every key is checked; an unknown one fails with the closest valid key.
 
-The dataclasses and named choices are in `config_schema.py`, the value checks in
-`config_checks.py`; `Config` and `DataConfig` are importable from here as well.
+The dataclasses and named choices are in `schema.py`, the value checks in `checks.py`;
+`ccdistill.config` exports what the rest of the package uses from all three.
 """
 
 from __future__ import annotations
@@ -20,17 +20,17 @@ from typing import Any
 
 import yaml
 
-from ccdistill.config_checks import validate_config
-from ccdistill.config_schema import VARIANTS, Config, DataConfig
+from ccdistill.config.checks import validate_config
+from ccdistill.config.schema import VARIANTS, Config, DataConfig
 from ccdistill.errors import ConfigError
-from ccdistill.files import not_a_file
+from ccdistill.runfolder.files import not_a_file
 
 __all__ = ["CONFIG_DIR", "Config", "DataConfig", "load_config", "valid_keys", "flatten", "shipped_configs",
            "resolve_config_path", "read_yaml", "read_yaml_file", "parse_overrides", "config_to_dict", "dump_config"]
 
 # Shipped inside the package, so a `pip install` has the profiles; the repository's configs/
 # is a link to this folder.
-CONFIG_DIR = Path(__file__).resolve().parent / "configs"
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "configs"
 # Bounds on a YAML file, far above any real config (a few KB, a few hundred values, nested 2-3
 # levels) and far below what hurts: aliases (`*name`) may repeat a value exponentially often
 # (an "alias bomb"), and printing or walking the expanded value would take gigabytes.

@@ -1,14 +1,17 @@
 """Writing files so that a crash never leaves a half-written one under the real name, with the
-permissions any other file the user writes gets; and saying what is wrong with a path that
-should name a file."""
+permissions any other file the user writes gets (`write_atomic`, `write_json_atomic` and its
+reader `read_json`); and saying what is wrong with a path that should name a file."""
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import tempfile
 from pathlib import Path
-from typing import IO, Callable
+from typing import IO, Any, Callable
+
+from ccdistill.errors import DataError
 
 NEW_FILE_MODE = 0o666  # what open() asks for; the umask takes bits away
 
@@ -38,7 +41,7 @@ def _final_mode(path: Path) -> int:
 def write_atomic(path: str | os.PathLike, write: Callable[[IO], None], binary: bool = True) -> Path:
     """Call `write(file)` on a temporary file beside `path`, fsync it, then rename it over `path`.
 
-    The temporary name is ".<final name>.<random>.tmp" (what `checkpoint.TEMPORARY_GLOB`
+    The temporary name is ".<final name>.<random>.tmp" (what `names.TEMPORARY_GLOB`
     finds after a kill); on any error it is removed and the error re-raised. The file gets the
     mode a plain write would give it (mkstemp's own 0600 would hide it from the user's group).
     """
@@ -76,3 +79,24 @@ def not_a_file(path: str | os.PathLike) -> str | None:
     if stat.S_ISDIR(mode):
         return "is a folder, expected a file"
     return "is not a regular file (a device, pipe or socket), expected a file"
+
+
+def write_json_atomic(payload: Any, path: str | Path) -> Path:
+    """json.dump to a temporary file in the same folder, fsync, then os.replace onto `path`."""
+    def dump(file) -> None:
+        json.dump(payload, file, indent=1, allow_nan=False)
+        file.write("\n")
+
+    return write_atomic(path, dump, binary=False)
+
+
+def read_json(path: str | Path) -> dict[str, Any]:
+    """A JSON file written by `write_json_atomic`; DataError naming the file if unreadable."""
+    path = Path(path)
+    try:
+        payload = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise DataError(f"result file {path} cannot be read ({error}); delete it to rerun that run") from None
+    if not isinstance(payload, dict):
+        raise DataError(f"result file {path} does not hold a JSON object; delete it to rerun that run")
+    return payload

@@ -1,4 +1,5 @@
-"""One training entry point for one CPU, one GPU or many GPUs (`torchrun`, SPEC 8)."""
+"""One training entry point for one CPU, one GPU or many GPUs (`torchrun`; docs/TRAINING.md,
+"Several GPUs")."""
 
 from __future__ import annotations
 

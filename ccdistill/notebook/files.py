@@ -14,7 +14,7 @@ tests/notebooks/test_notebook_files.py):
 
 The student copy `notebooks/students/NN_topic.ipynb` is the solution notebook with every
 solution block replaced by `raise NotImplementedError("hint: ...")`, all outputs cleared and the
-hidden tests removed: the student release of ccdistill/grading.py (`ccdistill notebooks release`).
+hidden tests removed: the student release of ccdistill/notebook/grading.py (`ccdistill notebooks release`).
 
 Both ship in the wheel as `ccdistill/course/` (in the repository a link to notebooks/), and
 `copy_notebooks` (`ccdistill notebooks copy DIR`) puts them in a folder of the user's.
@@ -184,7 +184,7 @@ def student_copy(notebook: Any, name: str = "the notebook") -> Any:
     )
     note.id = STUDENT_NOTE_ID
     student.cells.insert(0, note)
-    from ccdistill.grading import strip_for_release
+    from ccdistill.notebook.grading import strip_for_release
 
     return strip_for_release(student)  # hidden tests removed, test cells locked: the release
 
@@ -217,7 +217,7 @@ def stale_student_copies(folder: str | os.PathLike = "notebooks") -> list[str]:
 def packaged_folder() -> Path:
     """The notebooks the installed package carries (`ccdistill/course`; in a clone, a link to
     notebooks/). InputError when there are none, e.g. a package built without them."""
-    folder = Path(__file__).resolve().parent / PACKAGED
+    folder = Path(__file__).resolve().parents[1] / PACKAGED
     if not solution_notebooks(folder):
         raise InputError(f"this installation of ccdistill carries no notebooks ({folder} holds none): reinstall "
                          "it from a wheel or a clone, `pip install 'ccdistill[notebooks]'`.")

@@ -10,7 +10,7 @@ import math
 import os
 from typing import Any
 
-from ccdistill.config_schema import BN_STREAMS, RESUME_MODES, Config
+from ccdistill.config.schema import BN_STREAMS, RESUME_MODES, Config
 from ccdistill.errors import ConfigError
 
 __all__ = ["validate_config", "check_recipe", "validate_training_config"]
@@ -112,10 +112,11 @@ def validate_config(config: Config) -> None:
 def check_recipe(config: Config) -> None:
     """Refuse a run whose pseudo labels would come from a segmenter that cannot segment yet.
 
-    L_pseudo trains M_n on T_n with labels from M_d's prediction on T_d (SPEC 4.5). If M_d has
+    L_pseudo trains M_n on T_n with labels from M_d's prediction on T_d (docs/METHOD.md, section 6). If M_d has
     never been trained on the source (no `model.init_checkpoint`) and the pseudo term is not
     ramped in (`loss.pseudo_warmup_fraction`), those labels are noise from iteration 0;
-    DANNet, which CCDistill builds on, starts from a Cityscapes-trained model (SPEC 4.7).
+    DANNet, which CCDistill builds on, starts from a Cityscapes-trained model (docs/TRAINING.md,
+    "The GPU recipe").
     """
     if config.model.bn_streams not in BN_STREAMS:
         raise ConfigError(f"config key 'model.bn_streams' must be one of {', '.join(BN_STREAMS)}, "

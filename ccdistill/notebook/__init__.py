@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ccdistill.errors import CCDistillError, ConfigError, DataError, DependencyError, InputError
+from ccdistill.errors import CCDistillError, ConfigError, DataError, DependencyError, InputError, user_message
+from ccdistill.runfolder.names import DEPLOY_NAME
 
 PROFILE_VARIABLE = "CCDISTILL_PROFILE"
 DATA_VARIABLE = "CCDISTILL_DATA"
@@ -77,7 +78,7 @@ class NotebookSession:
         from ccdistill.config import load_config
 
         stage_two = [] if variant == "source_only" or not warm_start else [
-            f"model.init_checkpoint={self.runs / 'source_only' / 'deploy.pt'}", "loss.pseudo_warmup_fraction=0"]
+            f"model.init_checkpoint={self.runs / 'source_only' / DEPLOY_NAME}", "loss.pseudo_warmup_fraction=0"]
         return load_config("toycity", [f"profile={self.profile}", f"variant={variant}", f"data.root={self.root}",
                                        f"output={self.runs / variant}", *stage_two, *overrides])
 
@@ -197,8 +198,6 @@ def one_sentence(shell: Any, etype: type, value: BaseException, tb: Any, tb_offs
     IPython's run loop discards what the handler returns, so the handler sends the one-line
     traceback itself through `_showtraceback`, the method ipykernel overrides to publish the
     error output (and which marks the cell as failed, so Run All still stops here)."""
-    from ccdistill.cli.messages import user_message  # strips DataLoader worker tracebacks
-
     stb = [f"{etype.__name__}: {user_message(value)}"]
     show = getattr(shell, "_showtraceback", None)
     if show is None:

@@ -141,7 +141,7 @@ def grading_problems(notebook: Any) -> list[str]:
 
 def strip_for_release(notebook: Any) -> Any:
     """In place: remove the hidden tests (nbgrader's ClearHiddenTests) and lock the test cells
-    (nbgrader's LockCells: not deletable, not editable). Used by `notebook_files.student_copy`,
+    (nbgrader's LockCells: not deletable, not editable). Used by `notebook.files.student_copy`,
     so notebooks/students/ is the release. Returns the notebook."""
     if not any(_meta(c) for c in notebook.cells):
         return notebook  # no grading metadata: nothing hidden
@@ -160,7 +160,7 @@ def strip_for_release(notebook: Any) -> Any:
 def write_release(folder: str | os.PathLike, target: str | os.PathLike) -> list[Path]:
     """The student release of every solution notebook of `folder` into `target` (the same files
     as notebooks/students/). Returns the files written."""
-    from ccdistill.notebook_files import read, solution_notebooks, student_copy, write
+    from ccdistill.notebook.files import read, solution_notebooks, student_copy, write
 
     target = Path(target)
     if target.resolve() == Path(folder).resolve():
@@ -246,7 +246,7 @@ def _grades(student: str, name: str, notebook: Any) -> list[Grade]:
 
 def _client(notebook: Any, folder: Path, timeout: int) -> Any:
     from ccdistill.notebook import require
-    from ccdistill.notebook_files import KERNELSPEC
+    from ccdistill.notebook.files import KERNELSPEC
 
     nbclient = require("nbclient", "grading the notebooks")
     return nbclient.NotebookClient(notebook, timeout=timeout, kernel_name=KERNELSPEC["name"], allow_errors=True,
@@ -332,7 +332,7 @@ def grade_notebook(source_path: str | os.PathLike, submissions: dict[str, Any], 
     names the previous one defined deleted first (with the cells between the exercises that they
     need): minutes faster, but it trusts the submissions not to change shared objects or files
     (the tests use it on known submissions)."""
-    from ccdistill.notebook_files import _environment, read
+    from ccdistill.notebook.files import _environment, read
 
     _nbgrader()
     source_path = Path(source_path)
@@ -400,7 +400,7 @@ def grade_folder(submissions: str | os.PathLike, source_folder: str | os.PathLik
                  timeout: int = 1800, shared_setup: bool = False) -> list[Grade]:
     """Grade every submitted notebook under `submissions` against the solution notebook of the
     same name in `source_folder`."""
-    from ccdistill.notebook_files import read, solution_notebooks
+    from ccdistill.notebook.files import read, solution_notebooks
 
     sources = {path.name: path for path in solution_notebooks(source_folder) if exercises(read(path))}
     grades: list[Grade] = []

@@ -28,7 +28,7 @@ EXTRAS: dict[str, str] = {
 THREAD_VARIABLES: tuple[str, ...] = ("CCDISTILL_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY",
                                      "KMP_BLOCKTIME")
 GIT_TIMEOUT_SECONDS = 5.0
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # ccdistill/
 
 
 def installed_version(package: str) -> str | None:

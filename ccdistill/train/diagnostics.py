@@ -1,10 +1,10 @@
 """Which loss terms move the night network, and how much: the table a reviewer asks for when
 an ablation shows no effect.
 
-For one batch, every enabled term of SPEC 4.6 is reported with its value, its weighted share
-of the total, and the norm of its weighted gradient at M_n's features (F_Sn and F_Tn, the
-maps M_n's classifier and the distillation terms read). A term whose gradient share is tiny
-cannot change the deployed model, whatever its value.
+For one batch, every enabled term of the total loss (docs/METHOD.md, section 7) is reported
+with its value, its weighted share of the total, and the norm of its weighted gradient at M_n's
+features (F_Sn and F_Tn, the maps M_n's classifier and the distillation terms read). A term
+whose gradient share is tiny cannot change the deployed model, whatever its value.
 """
 
 from __future__ import annotations

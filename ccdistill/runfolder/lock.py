@@ -19,13 +19,13 @@ import time
 from pathlib import Path
 
 from ccdistill.errors import CCDistillError
+from ccdistill.runfolder.names import LOCK_NAME
 
 try:
     import fcntl
 except ImportError:  # Windows
     fcntl = None
 
-LOCK_NAME = "train.lock"
 # The locks this process holds, by real folder path: a second Trainer on the same folder in one
 # process (a re-run notebook cell) takes the lock over from an idle one instead of refusing.
 _HELD: dict[str, "RunLock"] = {}

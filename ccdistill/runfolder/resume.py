@@ -1,4 +1,5 @@
-"""What a run folder holds, and whether a new configuration may continue it.
+"""Whether a new configuration may continue the run in a folder, and the folder's configuration
+history (written here, read here).
 
 `train.resume` (the one setting, read by the Trainer):
 - "auto" (default): resume from the newest `ckpt_<7 digits>.pt` if there is one; refuse when
@@ -9,12 +10,13 @@
   `<output>.previous-<date>-<time>` (never deleted).
 
 The configuration history: `config.yaml` holds the first part of a run, each resume writes
-`config.resume-<iteration>.yaml` (a record; config.yaml is never overwritten on resume).
+`config.resume-<iteration>.yaml` (a record; config.yaml is never overwritten on resume);
+`stored_config` reads back the newest.
 """
 
 from __future__ import annotations
 
-import re
+import os
 import shutil
 import time
 from pathlib import Path
@@ -23,11 +25,16 @@ from typing import Any
 import yaml
 
 from ccdistill.config import Config, config_to_dict, flatten
-from ccdistill.config_schema import RESUME_MODES
+from ccdistill.config.schema import RESUME_MODES
 from ccdistill.errors import ConfigError
+from ccdistill.runfolder.names import (
+    BEST_NAME, CHECKPOINT_GLOB, CONFIG_NAME, CONFIG_RESUME_GLOB, RUN_FILES, checkpoint_iteration, history_name,
+)
 
-__all__ = ["RESUME_MODES", "RESUME_SAFE_KEYS", "RESUME_NOTED_KEYS", "ResumeConfigError", "training_checkpoints", "config_changes",
-           "describe_changes", "refuse_changes", "history_path", "write_history", "move_run_aside"]
+__all__ = ["RESUME_MODES", "RESUME_SAFE_KEYS", "RESUME_NOTED_KEYS", "ResumeConfigError", "training_checkpoints",
+           "newest_checkpoint_iteration", "prune_checkpoints", "config_changes",
+           "describe_changes", "refuse_changes", "history_path", "write_history", "stored_config", "first_config",
+           "move_run_aside"]
 
 # Keys that may change between the parts of one run without changing what is trained: where
 # and how fast it runs, how often it reports or saves, and the initial weights (which the
@@ -45,15 +52,6 @@ RESUME_SAFE_KEYS = frozenset({
 # the new length from the resumed iteration on).
 RESUME_NOTED_KEYS = frozenset({"train.max_iterations"})
 
-CHECKPOINT_PATTERN = re.compile(r"^ckpt_(\d{7})\.pt$")
-# Files a training writes into its folder (moved aside by resume=fresh; the rest is left alone).
-RUN_FILES = ("ckpt_*.pt", "best.pt", "deploy.pt", "log.csv", "log.csv.*", "val.csv", "val.csv.*", "config.yaml",
-             "config.resume-*.yaml", "environment.yaml", "tb", ".*.tmp", "metrics.json")
-# The entries of RUN_FILES that a training writes as folders; every other one is a file.
-RUN_FOLDERS = ("tb",)
-# Entries a training never writes itself (kept aside, temporaries): their kind does not matter.
-LEFTOVERS = ("log.csv.*", "val.csv.*", ".*.tmp")
-
 
 class ResumeConfigError(ConfigError):
     """The configuration of a resumed run differs from the stored one."""
@@ -61,9 +59,25 @@ class ResumeConfigError(ConfigError):
 
 def training_checkpoints(folder: Path) -> list[Path]:
     """`ckpt_<7 digits>.pt` files of a run folder, oldest first (by iteration, not by name)."""
-    found = [(int(m.group(1)), p) for p in folder.glob("ckpt_*.pt")
-             if (m := CHECKPOINT_PATTERN.match(p.name)) and p.is_file()]
+    found = [(iteration, p) for p in Path(folder).glob(CHECKPOINT_GLOB)
+             if (iteration := checkpoint_iteration(p.name)) is not None and p.is_file()]
     return [p for _, p in sorted(found)]
+
+
+def newest_checkpoint_iteration(folder: Path) -> int:
+    """Iteration of the newest `ckpt_<7 digits>.pt` in `folder` (0 when none)."""
+    found = training_checkpoints(folder)
+    return checkpoint_iteration(found[-1].name) if found else 0
+
+
+def prune_checkpoints(folder: Path) -> list[Path]:
+    """Delete best.pt and every `ckpt_<7 digits>.pt` but the newest (a finished, evaluated run
+    keeps deploy.pt, its last checkpoint and its logs); returns what was deleted."""
+    best = Path(folder) / BEST_NAME
+    doomed = training_checkpoints(folder)[:-1] + ([best] if best.is_file() else [])
+    for path in doomed:
+        path.unlink()
+    return doomed
 
 
 def config_changes(stored: dict, config: Config,
@@ -98,7 +112,7 @@ def refuse_changes(checkpoint: Path, changes: dict[str, tuple[Any, Any]], output
 
 def history_path(output: Path, iteration: int) -> Path:
     """Where the configuration of the part starting at `iteration` is recorded."""
-    return output / ("config.yaml" if iteration == 0 else f"config.resume-{iteration:07d}.yaml")
+    return output / history_name(iteration)
 
 
 def write_history(config: Config, output: Path, iteration: int, note: str = "") -> Path:
@@ -107,6 +121,23 @@ def write_history(config: Config, output: Path, iteration: int, note: str = "") 
     header = "".join(f"# {line}\n" for line in note.splitlines()) if note else ""
     path.write_text(header + yaml.safe_dump(config_to_dict(config), sort_keys=False))
     return path
+
+
+def stored_config(folder: str | os.PathLike) -> dict | None:
+    """The configuration the run in `folder` was last trained with, as a plain dict: its newest
+    `config.resume-<iteration>.yaml`, else `config.yaml`; None when it holds neither."""
+    folder = Path(folder)
+    history = sorted(folder.glob(CONFIG_RESUME_GLOB)) or [folder / CONFIG_NAME]
+    if not history[-1].is_file():
+        return None
+    return yaml.safe_load(history[-1].read_text(encoding="utf-8"))
+
+
+def first_config(folder: str | os.PathLike) -> dict | None:
+    """The configuration the run in `folder` started with (`config.yaml`), as a plain dict; None
+    when the folder holds none."""
+    path = Path(folder) / CONFIG_NAME
+    return yaml.safe_load(path.read_text()) if path.is_file() else None
 
 
 def move_run_aside(output: Path, keep: tuple[str, ...] = ()) -> Path | None:

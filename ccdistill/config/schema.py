@@ -1,7 +1,7 @@
 """The configuration's schema: the dataclasses a run's settings live in, with their defaults, and
 the named choices some keys take (variants, resume modes, BatchNorm stream grouping).
 
-`ccdistill/config.py` composes a Config from YAML and overrides; `config_checks.py` checks it.
+`loading.py` composes a Config from YAML and overrides; `checks.py` checks it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ __all__ = ["DataConfig", "ModelConfig", "OptimConfig", "TrainConfig", "Config", 
 
 @dataclass
 class DataConfig:
-    """Where the four streams come from and how they are augmented (SPEC 4.7, 5)."""
+    """Where the four streams come from and how they are augmented (docs/DATA.md; the paper's
+    settings: docs/TRAINING.md, "The GPU recipe")."""
 
     dataset: str = "toycity"  # toycity | cityscapes_darkzurich | cityscapes_acdc
     root: str = "data/toycity"  # ToyCity root (dataset=toycity)
@@ -39,7 +40,7 @@ class DataConfig:
 
 @dataclass
 class ModelConfig:
-    """The two segmenters M_d, M_n and the projection head (SPEC 4.1, 4.2)."""
+    """The two segmenters M_d, M_n and the projection head (docs/METHOD.md, section 3)."""
 
     arch: str = "deeplabv2_resnet101"
     num_classes: int = 19
@@ -55,9 +56,9 @@ class ModelConfig:
 
 @dataclass
 class OptimConfig:
-    """SGD with poly decay, DANNet's settings (SPEC 4.7)."""
+    """SGD with poly decay, DANNet's settings (docs/TRAINING.md, "The GPU recipe")."""
 
-    name: str = "sgd"  # sgd (SPEC 4.7) | adamw (momentum is then Adam's beta1)
+    name: str = "sgd"  # sgd (docs/TRAINING.md, "The GPU recipe") | adamw (momentum is then Adam's beta1)
     lr: float = 2.5e-4
     head_lr_mult: float = 10.0  # projection head learns 10x faster
     backbone_lr_mult: float = 1.0  # the segmenters' (pretrained) backbones relative to their decoders
@@ -83,7 +84,7 @@ class TrainConfig:
     seed: int = 0
     deterministic: bool = False
     progress: bool = True
-    resume: str = "auto"  # auto | force | fresh: see ccdistill/resume.py and docs/TRAINING.md
+    resume: str = "auto"  # auto | force | fresh: see ccdistill/runfolder/resume.py and docs/TRAINING.md
     # Forward T_d and T_n through M_d and M_n every step even when no term reads them: their
     # BatchNorm running statistics then follow the target domain with no target loss at all
     # (the control row `target_bn` of docs/RESULTS.md, so that effect is not credited to a loss).
@@ -92,7 +93,7 @@ class TrainConfig:
 
 @dataclass
 class Config:
-    """A whole run. `variant` selects a SPEC 4.6 baseline or ablation by one key."""
+    """A whole run. `variant` selects a baseline or an ablation (docs/METHOD.md, section 7) by one key."""
 
     variant: str = "full"
     profile: str = ""
@@ -105,8 +106,8 @@ class Config:
     distill: LossOptions = field(default_factory=LossOptions)
 
 
-# Each variant is a set of overrides on top of `full` (SPEC 4.6): switching terms off gives the
-# baselines; the ablations change one component of CCDistill.
+# Each variant is a set of overrides on top of `full` (docs/METHOD.md, section 7): switching terms
+# off gives the baselines; the ablations change one component of CCDistill.
 _NO_DISTILLATION = {"loss.cdc": 0.0, "loss.js": 0.0, "loss.cds": 0.0}
 VARIANTS: dict[str, dict[str, Any]] = {
     "source_only": {"loss.seg_night": 0.0, "loss.pseudo": 0.0, **_NO_DISTILLATION},
@@ -126,5 +127,5 @@ VARIANTS: dict[str, dict[str, Any]] = {
 # Which segmenter is deployed: only source_only deploys the day network M_d.
 DEPLOYED_STREAM = {name: ("day" if name == "source_only" else "night") for name in VARIANTS}
 
-RESUME_MODES = ("auto", "force", "fresh")  # train.resume: see ccdistill/resume.py
+RESUME_MODES = ("auto", "force", "fresh")  # train.resume: see ccdistill/runfolder/resume.py
 BN_STREAMS = ("per_stream", "joint")  # model.bn_streams: see ccdistill/train/forward.py

@@ -10,18 +10,17 @@ from typing import Any
 
 import yaml
 
-from ccdistill.checkpoint import remove_orphaned_temporaries
+from ccdistill.runfolder.checkpoint import remove_orphaned_temporaries
 from ccdistill.config import Config
-from ccdistill.distributed import DistributedContext
+from ccdistill.runtime.distributed import DistributedContext
 from ccdistill.errors import CCDistillError, ConfigError
-from ccdistill.resume import (
-    LEFTOVERS, RUN_FILES, RUN_FOLDERS, describe_changes, move_run_aside, training_checkpoints, write_history,
+from ccdistill.runfolder.lock import RunLock, RunLockedError
+from ccdistill.runfolder.names import (
+    ENVIRONMENT_NAME, LEFTOVERS, LOCK_NAME, RUN_FILES, RUN_FOLDERS, checkpoint_iteration,
 )
-from ccdistill.runlock import LOCK_NAME, RunLock, RunLockedError
+from ccdistill.runfolder.resume import describe_changes, move_run_aside, training_checkpoints, write_history
 
-__all__ = ["RunFolder", "ENVIRONMENT_NAME", "misplaced_entries"]
-
-ENVIRONMENT_NAME = "environment.yaml"  # one YAML document per start or resume of the run
+__all__ = ["RunFolder", "misplaced_entries"]
 
 
 def misplaced_entries(output: Path) -> list[str]:
@@ -79,7 +78,7 @@ class RunFolder:
             return
         self.acquire()
         newest = self.checkpoints()
-        newest_iteration = int(newest[-1].stem.removeprefix("ckpt_")) if newest else 0
+        newest_iteration = checkpoint_iteration(newest[-1].name) if newest else 0
         if newest_iteration > iteration:
             self.lock.release()
             raise RunLockedError(
@@ -124,8 +123,8 @@ class RunFolder:
 
     def record_environment(self, iteration: int, device: Any = None) -> Path:
         """Append this start's (or resume's) environment to environment.yaml: versions, threads,
-        device, git commit (`ccdistill.doctor.environment`), one YAML document per start."""
-        from ccdistill.doctor import environment
+        device, git commit (`ccdistill.runtime.doctor.environment`), one YAML document per start."""
+        from ccdistill.runtime.doctor import environment
 
         path = self.output / ENVIRONMENT_NAME
         document = yaml.safe_dump(environment(device, iteration), sort_keys=False)

@@ -19,7 +19,8 @@ import torch
 from torch import nn
 
 from ccdistill.errors import CheckpointError, InputError
-from ccdistill.files import not_a_file, write_atomic
+from ccdistill.runfolder.files import not_a_file, write_atomic
+from ccdistill.runfolder.names import CHECKPOINT_TEMPLATE, DEPLOY_NAME, TEMPORARY_GLOB
 from ccdistill.normalization import Normalization
 
 TRAIN_FORMAT = "ccdistill-train-v1"
@@ -30,16 +31,6 @@ def save_atomic(obj: Any, path: str | Path) -> Path:
     """torch.save to a temporary file in the same folder, then rename over `path`, so a crash
     mid-write never leaves a truncated checkpoint under the real name."""
     return write_atomic(path, lambda file: torch.save(obj, file))
-
-
-def checkpoint_name(iteration: int) -> str:
-    """'ckpt_0000600.pt': the training checkpoint saved after `iteration` steps (zero-padded, so
-    the names sort by iteration)."""
-    return f"ckpt_{iteration:07d}.pt"
-
-
-# save_atomic's temporary names: ".<final name>.<random>.tmp".
-TEMPORARY_GLOB = ".*.tmp"
 
 
 def remove_orphaned_temporaries(folder: str | Path) -> list[Path]:
@@ -117,7 +108,7 @@ def read_checkpoint(path: str | Path, expected_format: str, map_location: str | 
     if found != expected_format:
         what = {DEPLOY_FORMAT: "a deployable model: use it with ccdistill eval",
                 TRAIN_FORMAT: "a training checkpoint: resume with ccdistill train"}.get(found, "not written by ccdistill")
-        beside = path.parent / "deploy.pt"
+        beside = path.parent / DEPLOY_NAME
         if found == TRAIN_FORMAT and expected_format == DEPLOY_FORMAT and beside.is_file():
             what += f"; the deployable model of that run is {beside}"  # best.pt, ckpt_*.pt: training states
         raise CheckpointError(f"checkpoint {path} has format {found!r}, expected {expected_format!r} ({what})")
@@ -137,7 +128,7 @@ def _looks_like_torch_file(path: Path) -> bool:
 def _checkpoint_advice(path: Path, expected_format: str) -> str:
     """What to pass instead of a path that is not a checkpoint file: the file a run folder
     holds for that use when `path` is a run folder, else the kind of file expected."""
-    wanted = "deploy.pt" if expected_format == DEPLOY_FORMAT else "ckpt_<7 digits>.pt"
+    wanted = DEPLOY_NAME if expected_format == DEPLOY_FORMAT else CHECKPOINT_TEMPLATE
     if path.is_dir():
         inside = sorted(path.glob(wanted.replace("<7 digits>", "*")))
         if inside:
