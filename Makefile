@@ -53,7 +53,7 @@ notebooks: $(DEV_STAMP)
 	$(BIN)/ccdistill notebooks execute --profile cpu
 	$(BIN)/ccdistill notebooks students
 
-# Graded exercises (ccdistill/notebook/grading.py, nbgrader's metadata): the student release, and the
+# Graded exercises (ccdistill/notebook/exercises.py and grading.py, nbgrader's metadata): the student release, and the
 # grading of a folder of submissions (each in a fresh kernel under the ci profile) into a CSV.
 RELEASE ?= build/release
 GRADES  ?= build/grades.csv

@@ -1,5 +1,6 @@
 """`ccdistill notebooks execute|students|check|clean|new|copy|release|grade`: the teaching notebooks as files
-(`ccdistill/notebook/files.py`, grading in `ccdistill/notebook/grading.py`); `make notebooks` is `execute` + `students`; `copy` gives a user of
+(`ccdistill/notebook/files.py`; exercises and grading: `notebook/exercises.py`, `notebook/grading.py`);
+`make notebooks` is `execute` + `students`; `copy` gives a user of
 the installed package the notebooks."""
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def run_copy(args: argparse.Namespace) -> int:
 
 
 def run_release(args: argparse.Namespace) -> int:
-    from ccdistill.notebook.grading import write_release
+    from ccdistill.notebook.exercises import write_release
 
     written = write_release(args.folder, args.output)
     print(f"{len(written)} student notebooks in {args.output} (solutions and hidden tests removed)")

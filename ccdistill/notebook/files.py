@@ -14,7 +14,7 @@ tests/notebooks/test_notebook_files.py):
 
 The student copy `notebooks/students/NN_topic.ipynb` is the solution notebook with every
 solution block replaced by `raise NotImplementedError("hint: ...")`, all outputs cleared and the
-hidden tests removed: the student release of ccdistill/notebook/grading.py (`ccdistill notebooks release`).
+hidden tests removed: the student release of ccdistill/notebook/exercises.py (`ccdistill notebooks release`).
 
 Both ship in the wheel as `ccdistill/course/` (in the repository a link to notebooks/), and
 `copy_notebooks` (`ccdistill notebooks copy DIR`) puts them in a folder of the user's.
@@ -184,7 +184,7 @@ def student_copy(notebook: Any, name: str = "the notebook") -> Any:
     )
     note.id = STUDENT_NOTE_ID
     student.cells.insert(0, note)
-    from ccdistill.notebook.grading import strip_for_release
+    from ccdistill.notebook.exercises import strip_for_release
 
     return strip_for_release(student)  # hidden tests removed, test cells locked: the release
 

@@ -1,4 +1,4 @@
-"""Graded exercises (ccdistill/notebook/grading.py, nbgrader's metadata): every exercise has points, visible
+"""Graded exercises (ccdistill/notebook/exercises.py and grading.py, nbgrader's metadata): every exercise has points, visible
 and hidden tests; the release carries no solution line and no hidden test; grading gives the
 solution full marks, the untouched release zero, a planted wrong answer exactly that exercise's
 points off, and rejects every common wrong answer listed in wrong_answers.py.
@@ -23,9 +23,10 @@ nbformat = pytest.importorskip("nbformat")
 pytest.importorskip("nbgrader")
 pytest.importorskip("nbclient")
 
-from ccdistill.notebook.grading import (  # noqa: E402
-    HIDDEN_BEGIN, HIDDEN_END, answer_metadata, exercises, grade_notebook, grading_problems, graded_tests_metadata,
+from ccdistill.notebook.exercises import (  # noqa: E402
+    HIDDEN_BEGIN, HIDDEN_END, answer_metadata, exercises, grading_problems, graded_tests_metadata,
 )
+from ccdistill.notebook.grading import grade_notebook  # noqa: E402
 from ccdistill.notebook.files import (  # noqa: E402
     END, HINT_PATTERN, from_script, read, solution_notebooks, student_copy, write,
 )
@@ -129,7 +130,7 @@ def test_the_release_holds_no_solution_line_and_no_hidden_test(tmp_path):
 
 def test_release_refuses_to_overwrite_the_solutions(tmp_path):
     from ccdistill.errors import InputError
-    from ccdistill.notebook.grading import write_release
+    from ccdistill.notebook.exercises import write_release
 
     with pytest.raises(InputError, match="overwrite the solution"):
         write_release(NOTEBOOKS, NOTEBOOKS)
