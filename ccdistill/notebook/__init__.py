@@ -43,6 +43,7 @@ TOYCITY: dict[str, dict[str, Any]] = {
     "gpu": {"folder": "data/toycity", "size": (256, 512), "n_train": 200, "n_val": 50, "n_test": 50},
 }
 FIGURE_DPI = 100  # stored figures: PNG at 100 dpi, legible and within the 1.5 MB notebook rule
+PHOTO_PNG_BYTES = 150_000  # above this a figure is mostly photographs: stored as a palette PNG
 RUNS_FOLDER = "runs/notebooks"  # + /<profile>
 COPY_MARKER = "ccdistill-notebooks.txt"  # written by `ccdistill notebooks copy DIR` into DIR
 # Pip names of the modules whose import name differs.
@@ -207,18 +208,41 @@ def one_sentence(shell: Any, etype: type, value: BaseException, tb: Any, tb_offs
     return stb
 
 
+def figure_png(figure: Any) -> bytes:
+    """A matplotlib figure as the PNG a stored notebook keeps: lossless RGB, or, when that is
+    larger than `PHOTO_PNG_BYTES` (figures made of ToyCity photographs, whose noise PNG cannot
+    compress), a 256-colour palette PNG (octree colours, dithered: hues stay true, 3–4× smaller),
+    which keeps a notebook of photographs under 1.5 MB."""
+    import io
+
+    from IPython.core.pylabtools import print_figure
+    from PIL import Image
+
+    raw = print_figure(figure, fmt="png", bbox_inches="tight")
+    if len(raw) <= PHOTO_PNG_BYTES:
+        return raw
+    image = Image.open(io.BytesIO(raw)).convert("RGB")
+    palette = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.FLOYDSTEINBERG)
+    out = io.BytesIO()
+    palette.save(out, format="PNG", optimize=True, dpi=image.info.get("dpi", (FIGURE_DPI, FIGURE_DPI)))
+    return out.getvalue()
+
+
 def notebook_figures(dpi: int = FIGURE_DPI) -> bool:
-    """Show matplotlib figures as PNG at `dpi` in this kernel (lossless, so thin lines and
-    small tick labels stay sharp). False outside IPython."""
+    """Show matplotlib figures as PNG at `dpi` in this kernel (`figure_png`: lossless for charts,
+    so thin lines and small tick labels stay sharp). False outside IPython."""
     try:
         import matplotlib
+        from matplotlib.figure import Figure
         from matplotlib_inline.backend_inline import set_matplotlib_formats
         from IPython import get_ipython
     except ImportError:
         return False
-    if get_ipython() is None:
+    shell = get_ipython()
+    if shell is None:
         return False
     set_matplotlib_formats("png")
+    shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
     matplotlib.rcParams["figure.dpi"] = dpi
     return True
 
