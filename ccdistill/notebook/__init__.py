@@ -43,7 +43,6 @@ TOYCITY: dict[str, dict[str, Any]] = {
     "gpu": {"folder": "data/toycity", "size": (256, 512), "n_train": 200, "n_val": 50, "n_test": 50},
 }
 FIGURE_DPI = 100  # stored figures: PNG at 100 dpi, legible and within the 1.5 MB notebook rule
-PHOTO_PNG_BYTES = 150_000  # above this a figure is mostly photographs: stored as a palette PNG
 RUNS_FOLDER = "runs/notebooks"  # + /<profile>
 COPY_MARKER = "ccdistill-notebooks.txt"  # written by `ccdistill notebooks copy DIR` into DIR
 # Pip names of the modules whose import name differs.
@@ -209,23 +208,13 @@ def one_sentence(shell: Any, etype: type, value: BaseException, tb: Any, tb_offs
 
 
 def figure_png(figure: Any) -> bytes:
-    """A matplotlib figure as the PNG a stored notebook keeps: lossless RGB, or, when that is
-    larger than `PHOTO_PNG_BYTES` (figures made of ToyCity photographs, whose noise PNG cannot
-    compress), a 256-colour palette PNG (octree colours, dithered: hues stay true, 3–4× smaller),
-    which keeps a notebook of photographs under 1.5 MB."""
-    import io
-
+    """A matplotlib figure as the PNG a stored notebook keeps (`compact_png`): lossless for charts;
+    a palette PNG for figures of photographs, which keeps a notebook of them under 1.5 MB."""
     from IPython.core.pylabtools import print_figure
-    from PIL import Image
 
-    raw = print_figure(figure, fmt="png", bbox_inches="tight")
-    if len(raw) <= PHOTO_PNG_BYTES:
-        return raw
-    image = Image.open(io.BytesIO(raw)).convert("RGB")
-    palette = image.quantize(256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.FLOYDSTEINBERG)
-    out = io.BytesIO()
-    palette.save(out, format="PNG", optimize=True, dpi=image.info.get("dpi", (FIGURE_DPI, FIGURE_DPI)))
-    return out.getvalue()
+    from ccdistill.viz._png import compact_png
+
+    return compact_png(print_figure(figure, fmt="png", bbox_inches="tight"))
 
 
 def notebook_figures(dpi: int = FIGURE_DPI) -> bool:

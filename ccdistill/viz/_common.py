@@ -23,6 +23,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from ccdistill.viz._png import compact_png
+
 from ccdistill.data.transforms import image_to_tensor
 from ccdistill.normalization import IMAGENET
 from ccdistill.errors import InputError
@@ -381,11 +383,11 @@ class Explorer:
             file.write(self.image.value)
 
     def snapshot(self) -> Any:
-        """The figure shown now as a static PNG (an IPython `Image`): stored in a notebook's
-        outputs, it is what a rendered page or a reader without a kernel sees of the explorer."""
-        from IPython.display import Image
+        """The figure shown now as a static PNG (an IPython `Image`, `compact_png`): stored in a
+        notebook's outputs, it is what a rendered page or a reader without a kernel sees of it."""
+        from IPython.display import Image as Picture
 
-        return Image(data=bytes(self.image.value), format="png")
+        return Picture(data=compact_png(bytes(self.image.value)), format="png")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.widget._repr_mimebundle_(**kwargs)

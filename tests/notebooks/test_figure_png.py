@@ -11,7 +11,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from ccdistill.notebook import PHOTO_PNG_BYTES, figure_png  # noqa: E402
+from ccdistill.notebook import figure_png  # noqa: E402
+from ccdistill.viz._png import PHOTO_PNG_BYTES  # noqa: E402
 
 
 def _png(figure) -> Image.Image:
@@ -42,4 +43,19 @@ def test_a_figure_of_photographs_becomes_a_smaller_palette_png_with_true_colours
     assert lossless > PHOTO_PNG_BYTES and image.mode == "P" and size < lossless / 2
     rgb = np.asarray(image.convert("RGB")).reshape(-1, 3).astype(int)
     assert ((rgb[:, 0] > 150) & (rgb[:, 1] < 80) & (rgb[:, 2] < 80)).sum() > 1000  # the red survives
+    plt.close(figure)
+
+
+def test_an_undeflated_explorer_png_is_deflated_losslessly():
+    from ccdistill.viz._common import canvas_to_png
+    from ccdistill.viz._png import compact_png
+
+    figure, ax = plt.subplots(figsize=(8.4, 4.6), dpi=100)
+    ax.scatter(*np.random.default_rng(0).normal(size=(2, 2000)), s=3)
+    figure.canvas.draw()
+    raw = canvas_to_png(figure.canvas)  # what an explorer's Image holds: stored, not deflated
+    small = compact_png(raw)
+    assert len(raw) > PHOTO_PNG_BYTES and len(small) < len(raw) / 3
+    same = np.asarray(Image.open(io.BytesIO(small)).convert("RGB"))
+    assert (same == np.asarray(Image.open(io.BytesIO(raw)).convert("RGB"))).all()  # lossless
     plt.close(figure)
