@@ -217,19 +217,25 @@ def figure_png(figure: Any) -> bytes:
     return compact_png(print_figure(figure, fmt="png", bbox_inches="tight"))
 
 
+def _ipython_shell() -> Any:
+    """The running IPython shell, or None (a plain interpreter, or IPython not installed)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
 def notebook_figures(dpi: int = FIGURE_DPI) -> bool:
     """Show matplotlib figures as PNG at `dpi` in this kernel (`figure_png`: lossless for charts,
     so thin lines and small tick labels stay sharp). False outside IPython."""
-    try:
-        import matplotlib
-        from matplotlib.figure import Figure
-        from matplotlib_inline.backend_inline import set_matplotlib_formats
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
+    shell = _ipython_shell()
     if shell is None:
         return False
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
     set_matplotlib_formats("png")
     shell.display_formatter.formatters["image/png"].for_type(Figure, figure_png)
     matplotlib.rcParams["figure.dpi"] = dpi
@@ -238,11 +244,7 @@ def notebook_figures(dpi: int = FIGURE_DPI) -> bool:
 
 def install_error_handler() -> bool:
     """Show CCDistillErrors as one sentence in the running IPython kernel; False outside IPython."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
+    shell = _ipython_shell()
     if shell is None:
         return False
     shell.set_custom_exc((CCDistillError,), one_sentence)
