@@ -90,3 +90,22 @@ def test_notebook_cells_show_one_sentence(tmp_path, monkeypatch):
         assert len(errors[0].traceback) == 1, errors[0].traceback  # one line, no frames
         line = errors[0].traceback[0]
         assert line.startswith(f"{name}: ") and words in line and "\n" not in line
+
+
+def test_notebook_runs_use_the_notebook_budget(tmp_path):
+    """Under cpu, the notebooks' own runs train the NOTEBOOK_ITERATIONS budget (stage one, stage
+    two), not the registry's; explicit overrides still win; ci keeps its profile's iterations."""
+    from ccdistill.notebook import NOTEBOOK_ITERATIONS, NotebookSession
+
+    first, second = NOTEBOOK_ITERATIONS["cpu"]
+    assert first < 600 and second < 600
+    cpu = NotebookSession(profile="cpu", config=None, root=tmp_path, runs=tmp_path / "runs", project=tmp_path)
+    assert cpu.run_config("source_only").train.max_iterations == first
+    assert cpu.run_config("full").train.max_iterations == second
+    assert cpu.run_config("pseudo", warm_start=False).train.max_iterations == second
+    assert cpu.run_config("full", "train.max_iterations=7").train.max_iterations == 7
+    ci = NotebookSession(profile="ci", config=None, root=tmp_path, runs=tmp_path / "runs", project=tmp_path)
+    from ccdistill.config import load_config
+
+    profile_iterations = load_config("toycity", ["profile=ci"]).train.max_iterations
+    assert ci.run_config("full").train.max_iterations == profile_iterations
