@@ -6,6 +6,8 @@ tests/notebooks/test_notebook_files.py):
 
 - stored with the outputs of one clean top-to-bottom run: every code cell executed, execution
   counts 1..n in order, no error outputs, no `widgets` metadata (widget state), under 1.5 MB;
+- no cell's value is stored as a long plain-text repr (an explorer's `update()` dict, an array):
+  a stray last expression, which a reader sees as a wall of numbers (assign it to `_`);
 - it imports ccdistill (notebooks call the library, they never re-implement it);
 - every explorer is assigned to a name, and a later cell drives it (`name.update(`) and asserts
   on what it computed (`name.last`);
@@ -35,6 +37,7 @@ from ccdistill.errors import InputError
 
 NAME_PATTERN = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
 MAX_BYTES = 1_500_000
+MAX_REPR_CHARS = 1000  # a plain-text cell value longer than this is a stray repr, not a result
 STUDENTS = "students"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HINT_PATTERN = re.compile(r"^(\s*)### BEGIN SOLUTION\s*(?:hint:\s*(.*))?$")
@@ -301,6 +304,12 @@ def check_notebook(path: str | os.PathLike) -> list[str]:
     errors = [i + 1 for i, c in enumerate(cells) if any(o.output_type == "error" for o in c.outputs)]
     if errors:
         problems.append(f"code cells {errors} stored with an error output.")
+    reprs = [i + 1 for i, c in enumerate(cells) for o in c.outputs
+             if o.output_type == "execute_result" and set(o.get("data", {})) == {"text/plain"}
+             and len("".join(o["data"]["text/plain"])) > MAX_REPR_CHARS]
+    if reprs:
+        problems.append(f"code cells {reprs} store a plain-text value over {MAX_REPR_CHARS} characters (a stray "
+                        "last expression): assign it (`_ = ...`) or print what matters.")
     code = [c.source for c in cells]
     if not any(re.search(r"^\s*(from|import) ccdistill", s, re.M) for s in code):
         problems.append("never imports ccdistill: notebooks call the library.")

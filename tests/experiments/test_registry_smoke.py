@@ -98,6 +98,30 @@ def test_the_shipped_registry_has_its_rows_of_three_seeds_on_one_schedule():
     assert "experiments/*.yaml" in package_data["ccdistill"]
 
 
+def test_the_hard_and_search_registries_change_only_what_they_say():
+    """hard.yaml: the main registry's schedule on the hard ToyCity; search.yaml: seed 0, each row
+    one setting away from `full_no_pseudo` or `full`, on the main ToyCity."""
+    main = {run.id: run_config(run, "runs/experiments") for run in load_registry().runs()}
+    hard = load_registry(REGISTRY_FILE.parent / "hard.yaml")
+    hard_configs = {run.id: run_config(run, "runs/hard") for run in hard.runs()}
+    assert set(hard_configs) == {f"{r}__seed{k}" for r in ("source_only", "pseudo", "full", "target_bn", "full_no_pseudo")
+                                 for k in (0, 1, 2)}
+    for run_id, config in hard_configs.items():
+        twin = main[run_id]
+        assert config.data.root == "data/toycity-hard" and twin.data.root != config.data.root
+        assert (config.variant, config.loss, config.train.max_iterations, config.model.arch) == \
+               (twin.variant, twin.loss, twin.train.max_iterations, twin.model.arch)
+    search = load_registry(REGISTRY_FILE.parent / "search.yaml")
+    configs = {run.id: run_config(run, "runs/experiments") for run in search.runs()}
+    assert all(run_id.endswith("__seed0") for run_id in configs)
+    base = configs["full_no_pseudo__seed0"]
+    assert configs["full_no_pseudo_cdc3__seed0"].loss.cdc == 3 and base.loss.cdc == 1
+    assert configs["full_no_pseudo_cds_difference__seed0"].distill.style_mode == "difference"
+    assert configs["full_no_pseudo_tau02__seed0"].distill.tau == 0.2
+    assert configs["full_pseudo03__seed0"].loss.pseudo == 0.3 and configs["full__seed0"].loss.pseudo == 1
+    assert configs["full__seed0"].loss == main["full__seed0"].loss and base.loss == main["full_no_pseudo__seed0"].loss
+
+
 def test_every_row_but_source_only_warm_starts_from_the_source_only_run_of_its_seed():
     registry = load_registry()
     runs = registry.runs(["full"], seeds=[1])

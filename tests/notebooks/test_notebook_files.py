@@ -130,6 +130,9 @@ def test_rules_accept_a_good_notebook(tmp_path):
     (lambda nb: setattr(nb.cells[0], "source", "from ccdistill import x\nTranslationExplorer(a, b)"), "assign the TranslationExplorer"),
     (lambda nb: setattr(nb.cells[-1], "source", "y = 1"), "no exercise solution"),
     (lambda nb: nb.cells[1].outputs.append(nbformat.v4.new_output("error", ename="E", evalue="v", traceback=[])), "error output"),
+    (lambda nb: nb.cells[1].outputs.append(nbformat.v4.new_output(
+        "execute_result", data={"text/plain": "{'delta_S': array(" + "1.0, " * 400 + ")}"}, execution_count=2)),
+     "stray last expression"),
 ])
 def test_rules_reject_a_broken_notebook(tmp_path, change, expected):
     notebook = _executed(GOOD)
